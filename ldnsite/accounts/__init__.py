@@ -1,0 +1,31 @@
+"""Accounts: registration, email verification, sign-in, settings, data export and deletion."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from ldnsite.extensions import login_manager
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    """Session ids are "<id>:<session_version>", so bumping the version signs out old sessions."""
+    from ldnsite.accounts.models import User
+    from ldnsite.db import get_session
+
+    try:
+        uid, version = (int(part) for part in user_id.split(":", 1))
+    except ValueError:
+        return None
+    user = get_session().get(User, uid)
+    if user is None or user.session_version != version or not user.is_active:
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    from ldnsite.accounts import models  # noqa: F401
+
+    app.register_blueprint(bp)

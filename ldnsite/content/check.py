@@ -1,0 +1,106 @@
+"""`flask content check`: every problem in site/ on its own line, non-zero exit if any.
+
+Why: a health page without sources, with a lapsed review date or a broken
+link must be caught before it is published, not by a reader.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ldnsite.content.store import KINDS, ContentStore, Page
+
+REQUIRED = ("title", "slug", "kind", "summary", "reviewed", "next_review", "reviewer")
+PMID = re.compile(r"^\d{1,9}$")
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+EVIDENCE_KEYS = ("study", "year", "design", "participants", "dose", "duration", "result", "ref")
+STATIC_PATHS = {"/", "/treatments/", "/conditions/", "/forum/", "/search", "/opt-out", "/account/register", "/account/login"}
+
+
+def problems(store: ContentStore, today: date | None = None) -> list[str]:
+    today = today or date.today()
+    store.refresh(force=True)
+    found = list(store.errors)
+    pages = {p.slug: p for p in store.all()}
+    urls = {p.url for p in pages.values()} | STATIC_PATHS
+    for page in pages.values():
+        found += [f"{page.path.name}: {msg}" for msg in _page_problems(page, pages, urls, today)]
+    return found
+
+
+def _page_problems(page: Page, pages: dict[str, Page], urls: set[str], today: date) -> list[str]:
+    out = [f"missing front matter field '{k}'" for k in REQUIRED if not page.meta.get(k)]
+    if page.kind not in KINDS:
+        out.append(f"kind {page.kind!r} is not one of {', '.join(KINDS)}")
+    if page.slug != page.path.stem:
+        out.append(f"slug {page.slug!r} does not match the file name")
+    for name in ("reviewed", "next_review"):
+        if page.meta.get(name) and not isinstance(page.meta[name], date):
+            out.append(f"{name} is not a date (YYYY-MM-DD)")
+    if isinstance(page.reviewed, date) and isinstance(page.next_review, date):
+        if page.reviewed > today:
+            out.append(f"reviewed date {page.reviewed} is in the future")
+        if page.next_review <= page.reviewed:
+            out.append("next_review must be after reviewed")
+        if page.next_review < today:
+            out.append(f"review overdue since {page.next_review}")
+    if not isinstance(page.reviewer, dict) or not page.reviewer.get("name") or not page.reviewer.get("credential"):
+        out.append("reviewer needs a name and a credential")
+    if page.kind != "info":
+        if not page.references:
+            out.append("has no references")
+        if not page.conditions:
+            out.append("names no conditions")
+    keys = [r.key for r in page.references]
+    for ref in page.references:
+        if not ref.key:
+            out.append(f"reference {ref.number} has no key")
+        if not (ref.pmid or ref.doi):
+            out.append(f"reference {ref.key or ref.number} has neither a PMID nor a DOI")
+        if ref.pmid and not PMID.match(ref.pmid):
+            out.append(f"reference {ref.key}: PMID {ref.pmid!r} is not a number")
+        if ref.doi and not DOI.match(ref.doi):
+            out.append(f"reference {ref.key}: DOI {ref.doi!r} does not look like 10.NNNN/...")
+        if ref.key and ref.key not in page.cited_keys:
+            out.append(f"reference {ref.key} is never cited in the text")
+        if not (ref.title and ref.authors and ref.year):
+            out.append(f"reference {ref.key or ref.number} needs authors, title and year")
+    out += [f"reference key {k} is listed twice" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    out += [f"cites unknown reference [@{k}]" for k in dict.fromkeys(page.cited_keys) if k not in keys]
+    for row in page.evidence:
+        missing = [k for k in EVIDENCE_KEYS if not row.get(k)]
+        if missing:
+            out.append(f"evidence row {row.get('study', '?')!r} is missing {', '.join(missing)}")
+        elif row["ref"] not in keys:
+            out.append(f"evidence row {row['study']!r} points to unknown reference {row['ref']!r}")
+    for slug in list(page.related) + list(page.conditions):
+        if slug not in pages:
+            out.append(f"names page {slug!r}, which does not exist")
+    for link in page.internal_links:
+        if link.split("#")[0] not in urls:
+            out.append(f"links to {link}, which does not exist")
+    return out
+
+
+@click.group("content")
+def content_cli() -> None:
+    """Editorial content commands."""
+
+
+@content_cli.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Validate front matter, dates, references and internal links in site/."""
+    found = problems(current_app.extensions["content"])
+    for line in found:
+        click.echo(line, err=True)
+    if found:
+        click.echo(f"{len(found)} problem(s) found", err=True)
+        sys.exit(1)
+    click.echo(f"content ok: {len(current_app.extensions['content'].all())} pages")

@@ -1,0 +1,166 @@
+"""Reader-facing pages. The URLs are a contract (design.md): tests and outside checks rely on them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from xml.sax.saxutils import escape as xml_escape
+
+from flask import Response, abort, current_app, render_template, url_for
+
+from ldnsite.content import bp, store
+from ldnsite.content.page_cache import cached_page
+
+LIST_TITLES = {"treatments": "Treatments", "conditions": "Conditions"}
+
+
+def _page_or_404(slug: str, kinds: tuple[str, ...]):
+    page = store().get(slug)
+    if page is None or page.kind not in kinds:
+        abort(404)
+    return page
+
+
+def _render_page(page):
+    pages = store()
+    related = [p for p in (pages.get(s) for s in page.related) if p is not None]
+    conditions = [p for p in (pages.get(s) for s in page.conditions) if p is not None]
+    return cached_page(
+        ("page", page.slug, pages.generation),
+        lambda: render_template("content/page.html", page=page, related=related, conditions=conditions, today=date.today()),
+        page.mtime,
+    )
+
+
+@bp.get("/")
+def home():
+    pages = store()
+    latest = current_app.extensions.get("latest_topics", lambda limit: [])(5)
+    return render_template(
+        "content/home.html",
+        article=pages.get("low-dose-naltrexone"),
+        conditions=pages.of_kind("condition"),
+        treatments=pages.of_kind("article", "treatment"),
+        latest_topics=latest,
+    )
+
+
+@bp.get("/treatments/")
+def treatments():
+    pages = store()
+    return cached_page(
+        ("list", "treatments", pages.generation),
+        lambda: render_template("content/list.html", title="Treatments", pages=pages.of_kind("article", "treatment"),
+                                intro="Medicines and other approaches for fibromyalgia and ME/CFS, with what the research shows."),
+    )
+
+
+@bp.get("/treatments/<slug>")
+def treatment(slug: str):
+    return _render_page(_page_or_404(slug, ("article", "treatment")))
+
+
+@bp.get("/conditions/")
+def conditions():
+    pages = store()
+    return cached_page(
+        ("list", "conditions", pages.generation),
+        lambda: render_template("content/list.html", title="Conditions", pages=pages.of_kind("condition"),
+                                intro="The long-term conditions this site covers."),
+    )
+
+
+@bp.get("/conditions/<slug>")
+def condition(slug: str):
+    return _render_page(_page_or_404(slug, ("condition",)))
+
+
+@bp.get("/privacy")
+def privacy():
+    return _render_page(_page_or_404("privacy", ("info",)))
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return _render_page(_page_or_404("accessibility", ("info",)))
+
+
+@bp.get("/about")
+def about():
+    return _render_page(_page_or_404("about", ("info",)))
+
+
+@bp.get("/healthz")
+def healthz():
+    from sqlalchemy import text
+
+    from ldnsite.db import get_session
+
+    try:
+        get_session().execute(text("SELECT 1"))
+    except Exception:
+        current_app.logger.exception("health check: database unreachable")
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "pages": len(store().all())}
+
+
+@bp.get("/robots.txt")
+def robots():
+    body = (
+        "User-agent: *\nDisallow: /account/\nDisallow: /moderation/\nDisallow: /search\n"
+        "Disallow: /forum/new\nDisallow: /unsubscribe/\n"
+        f"Sitemap: {current_app.config['SITE_URL']}/sitemap.xml\n"
+    )
+    return Response(body, mimetype="text/plain")
+
+
+def _iso(value) -> str:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=value.tzinfo or UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    site = current_app.config["SITE_URL"]
+    entries = [(site + "/", None), (site + url_for("content.treatments"), None), (site + url_for("content.conditions"), None)]
+    entries += [(site + p.url, p.reviewed) for p in store().all()]
+    for source in current_app.extensions["sitemap_sources"]:
+        entries += [(site + url, lastmod) for url, lastmod in source()]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for loc, lastmod in entries:
+        lines.append("<url><loc>" + xml_escape(loc) + "</loc>" + (f"<lastmod>{_iso(lastmod)}</lastmod>" if lastmod else "") + "</url>")
+    lines.append("</urlset>")
+    return Response("\n".join(lines), mimetype="application/xml")
+
+
+@bp.get("/feed.xml")
+def feed():
+    """Atom feed of page updates, newest review first."""
+    site = current_app.config["SITE_URL"]
+    pages = sorted((p for p in store().all() if p.kind != "info"), key=lambda p: (p.reviewed or date.min), reverse=True)
+    updated = _iso(pages[0].reviewed) + "T00:00:00Z" if pages and pages[0].reviewed else "2026-01-01T00:00:00Z"
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        f"<title>{xml_escape(current_app.config['SITE_NAME'])}: page updates</title>",
+        f'<link href="{xml_escape(site)}/feed.xml" rel="self"/>',
+        f'<link href="{xml_escape(site)}/"/>',
+        f"<id>{xml_escape(site)}/feed.xml</id>",
+        f"<updated>{updated}</updated>",
+    ]
+    for p in pages:
+        stamp = (_iso(p.reviewed) if p.reviewed else "2026-01-01") + "T00:00:00Z"
+        parts += [
+            "<entry>",
+            f"<title>{xml_escape(p.title)}</title>",
+            f'<link href="{xml_escape(site + p.url)}"/>',
+            f"<id>{xml_escape(site + p.url)}</id>",
+            f"<updated>{stamp}</updated>",
+            f"<summary>{xml_escape(p.summary)}</summary>",
+            "<author><name>" + xml_escape(str(p.reviewer.get("name", "Editorial team"))) + "</name></author>",
+            "</entry>",
+        ]
+    parts.append("</feed>")
+    return Response("\n".join(parts), mimetype="application/atom+xml")

@@ -1,0 +1,58 @@
+"""Error pages in the site layout. No stack trace or SQL ever reaches a reader."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Something was wrong with that request", "Please go back, check what you entered and try again."),
+    403: ("You do not have permission to do that", "If you think you should, sign in with the right account or contact the moderators."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
+    405: ("That action is not allowed here", "Please use the links and buttons on the site."),
+    413: ("What you sent is too large", "Please shorten it and try again."),
+    429: ("Too many attempts", "Please wait a few minutes and try again."),
+    500: ("Sorry, there is a problem with the site", "Please try again later. Nothing you entered has been saved."),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, advice = MESSAGES.get(code, MESSAGES[500])
+    if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
+        return jsonify(error=title, detail=detail or advice), code
+    return render_template("errors/error.html", code=code, title=title, advice=advice, detail=detail), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        return render_error(
+            400,
+            "The form had expired or did not come from this site, so nothing was saved. "
+            "Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if err.code is None or err.code < 400:
+            return err
+        response = render_error(err.code if err.code in MESSAGES else 500, _safe_detail(err))
+        if err.code == 405 and err.valid_methods:
+            response[0].headers["Allow"] = ", ".join(err.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unhandled(err: Exception):
+        app.logger.exception("unhandled error", exc_info=err)
+        return render_error(500)
+
+
+
+def _safe_detail(err: HTTPException) -> str | None:
+    """Only messages the site itself wrote for readers are shown (abort(404, "...")).
+
+    Werkzeug's default descriptions are generic and technical, so they are not shown.
+    """
+    default = type(err).description
+    return None if err.description == default else err.description

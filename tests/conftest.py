@@ -1,0 +1,221 @@
+"""Shared fixtures: the app on a real database (SQLite file, and PostgreSQL for modules marked
+`both_databases`), an HTTP client with CSRF-aware helpers, members, and a real headless Chromium.
+
+Mark a module `pytestmark = pytest.mark.both_databases` to run each of its tests on both
+databases. PostgreSQL tests are skipped when it is unreachable, except under CI, where
+they fail: CI must exercise both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
+
+from ldnsite import create_app, models_registry
+from ldnsite.db import Base, get_session
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+AXE_JS = ROOT / "tests" / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_databases: run on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "browser: needs headless Chromium")
+
+
+def pytest_generate_tests(metafunc):
+    if "db_backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize("db_backend", ["sqlite", "postgresql"] if both else ["sqlite"])
+
+
+_pg_ok: bool | None = None
+
+
+def _postgres_reachable() -> bool:
+    global _pg_ok
+    if _pg_ok is None:
+        try:
+            with create_engine(PG_URL).connect() as conn:
+                conn.execute(text("SELECT 1"))
+            _pg_ok = True
+        except Exception:  # noqa: BLE001
+            _pg_ok = False
+    return _pg_ok
+
+
+@pytest.fixture
+def database_config(db_backend, tmp_path):
+    """Yields config for a fresh, empty database; a private schema on PostgreSQL."""
+    models_registry.import_all()
+    if db_backend == "sqlite":
+        yield {"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}"}
+        return
+    if not _postgres_reachable():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; CI must run the PostgreSQL tests")
+        pytest.skip("PostgreSQL not reachable")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield {
+            "DATABASE_URL": PG_URL,
+            "DATABASE_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
+        }
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def app_config(tmp_path, database_config):
+    """Override or extend in a test module to change settings for its app."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "INDEX_DIR": str(tmp_path / "index"),
+        "MAIL_URL": f"file:{tmp_path / 'outbox'}",
+        "RATELIMIT_ENABLED": False,
+        "CONTENT_RELOAD_INTERVAL": 0,
+        "SITE_URL": "http://localhost",
+        **database_config,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    engine = app.extensions["db_engine"]
+    Base.metadata.create_all(engine)
+    yield app
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """A session for arranging and inspecting state directly."""
+    with app.app_context():
+        yield get_session()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no csrf_token field"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, form_page: str | None = None, **kwargs):
+    """POST like a browser: first load the page with the form to get its CSRF token."""
+    page = client.get(form_page or url)
+    return client.post(url, data={"csrf_token": csrf_from(page.get_data(as_text=True)), **data}, **kwargs)
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an active, verified member directly in the database."""
+    from ldnsite.accounts.models import User
+    from ldnsite.db import utcnow
+
+    def make(email: str = "member@example.com", name: str = "Member", password: str = "correct horse battery",
+             role: str = "member", verified: bool = True) -> User:
+        with app.app_context():
+            session = get_session()
+            user = User(email=email, display_name=name, password_hash=generate_password_hash(password), role=role,
+                        verified_at=utcnow() if verified else None)
+            session.add(user)
+            session.commit()
+            session.refresh(user)
+            session.expunge(user)
+            return user
+
+    return make
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str = "member@example.com", password: str = "correct horse battery"):
+        return post_form(self.client, "/account/login", {"email": email, "password": password})
+
+    def logout(self):
+        return post_form(self.client, "/account/logout", {}, form_page="/")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+# ---- real browser -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app on a free loopback port in a thread, for the browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def axe_violations(pg) -> list[dict]:
+    """Run axe-core in the page and return violations of WCAG 2.2 A/AA rules."""
+    assert AXE_JS.exists(), f"{AXE_JS} missing: run `make test`, which installs axe-core"
+    pg.evaluate(AXE_JS.read_text())
+    result = pg.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return result["violations"]
+
+
+def assert_axe_clean(pg) -> None:
+    violations = axe_violations(pg)
+    lines = [f"{v['id']}: {v['help']} -> " + "; ".join(n["target"][0] for n in v["nodes"][:3]) for v in violations]
+    assert not violations, f"axe violations on {pg.url}:\n" + "\n".join(lines)
