@@ -28,6 +28,9 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_JS = ROOT / "tests" / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
+# Each capability keeps its shared fixtures in its own module.
+pytest_plugins = [f"tests.fixtures_{name}" for name in ("accounts", "forum", "moderation", "mail", "search")]
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run on SQLite and on PostgreSQL")

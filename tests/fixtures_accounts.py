@@ -1,0 +1,1 @@
+"""Shared pytest fixtures for the accounts tests (loaded by conftest.py)."""

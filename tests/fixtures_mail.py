@@ -1,0 +1,1 @@
+"""Shared pytest fixtures for the mail tests (loaded by conftest.py)."""

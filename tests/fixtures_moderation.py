@@ -1,0 +1,1 @@
+"""Shared pytest fixtures for the moderation tests (loaded by conftest.py)."""

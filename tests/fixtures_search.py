@@ -1,0 +1,1 @@
+"""Shared pytest fixtures for the search tests (loaded by conftest.py)."""
