@@ -101,7 +101,10 @@ def upgrade_command(revision: str) -> None:
     """Bring the schema up to REVISION (default: the newest)."""
     from alembic import command
 
-    command.upgrade(alembic_config(), revision)
+    cfg = alembic_config()
+    with engine().begin() as conn:  # the app's own engine, with its connect options
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
     click.echo(f"database at {revision}")
 
 
@@ -110,4 +113,7 @@ def current_command() -> None:
     """Show the schema revision the database is at."""
     from alembic import command
 
-    command.current(alembic_config())
+    cfg = alembic_config()
+    with engine().connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.current(cfg)
