@@ -20,7 +20,11 @@ REQUIRED = ("title", "slug", "kind", "summary", "reviewed", "next_review", "revi
 PMID = re.compile(r"^\d{1,9}$")
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 EVIDENCE_KEYS = ("study", "year", "design", "participants", "dose", "duration", "result", "ref")
-STATIC_PATHS = {"/", "/treatments/", "/conditions/", "/forum/", "/search", "/opt-out", "/account/register", "/account/login"}
+# Pages served by code rather than by site/*.md, which content may link to (design.md URL table).
+STATIC_PATHS = {
+    "/", "/treatments/", "/conditions/", "/forum/", "/search", "/opt-out", "/account/register", "/account/login",
+    "/account/settings", "/sitemap.xml", "/feed.xml",
+}
 
 
 def problems(store: ContentStore, today: date | None = None) -> list[str]:
