@@ -11,11 +11,15 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Response, request, session
+from flask import Response, current_app, request, session
 from flask_login import current_user
 
-_cache: dict[tuple, tuple[bytes, str]] = {}
 MAX_ENTRIES = 512
+
+
+def _cache() -> dict[tuple, tuple[bytes, str]]:
+    """One cache per app: two apps in one process (tests, several sites) must never share pages."""
+    return current_app.extensions.setdefault("page_cache", {})
 
 
 def _personal() -> bool:
@@ -29,13 +33,14 @@ def cached_page(key: tuple, render: Callable[[], str], last_modified: float | No
         response.cache_control.private = True
         response.cache_control.no_cache = True
         return response
-    entry = _cache.get(key)
+    cache = _cache()
+    entry = cache.get(key)
     if entry is None:
         body = render().encode()
         entry = (body, hashlib.blake2b(body, digest_size=16).hexdigest())
-        if len(_cache) >= MAX_ENTRIES:
-            _cache.clear()
-        _cache[key] = entry
+        if len(cache) >= MAX_ENTRIES:
+            cache.clear()
+        cache[key] = entry
     body, etag = entry
     response = Response(body, mimetype="text/html")
     response.set_etag(etag)
@@ -48,4 +53,4 @@ def cached_page(key: tuple, render: Callable[[], str], last_modified: float | No
 
 
 def clear() -> None:
-    _cache.clear()
+    _cache().clear()
