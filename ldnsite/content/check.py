@@ -83,10 +83,10 @@ def _page_problems(page: Page, pages: dict[str, Page], urls: set[str], today: da
             out.append(f"evidence row {row.get('study', '?')!r} is missing {', '.join(missing)}")
         elif row["ref"] not in keys:
             out.append(f"evidence row {row['study']!r} points to unknown reference {row['ref']!r}")
-    for slug in list(page.related) + list(page.conditions):
+    for slug in dict.fromkeys([*page.related, *page.conditions]):  # one line per missing page, however often named
         if slug not in pages:
             out.append(f"names page {slug!r}, which does not exist")
-    for link in page.internal_links:
+    for link in dict.fromkeys(page.internal_links):
         if link.split("#")[0] not in urls:
             out.append(f"links to {link}, which does not exist")
     return out
