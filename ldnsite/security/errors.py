@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -17,11 +17,11 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, detail: str | None = None):
+def render_error(code: int, detail: str | None = None) -> Response:
     title, advice = MESSAGES.get(code, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
-        return jsonify(error=title, detail=detail or advice), code
-    return render_template("errors/error.html", code=code, title=title, advice=advice, detail=detail), code
+        return make_response(jsonify(error=title, detail=detail or advice), code)
+    return make_response(render_template("errors/error.html", code=code, title=title, advice=advice, detail=detail), code)
 
 
 def init_app(app: Flask) -> None:
@@ -39,14 +39,13 @@ def init_app(app: Flask) -> None:
             return err
         response = render_error(err.code if err.code in MESSAGES else 500, _safe_detail(err))
         if err.code == 405 and err.valid_methods:
-            response[0].headers["Allow"] = ", ".join(err.valid_methods)
+            response.headers["Allow"] = ", ".join(err.valid_methods)
         return response
 
     @app.errorhandler(Exception)
     def unhandled(err: Exception):
         app.logger.exception("unhandled error", exc_info=err)
         return render_error(500)
-
 
 
 def _safe_detail(err: HTTPException) -> str | None:
