@@ -1,1 +1,80 @@
-"""Shared pytest fixtures for the forum tests (loaded by conftest.py)."""
+"""Shared pytest fixtures for the forum tests (loaded by conftest.py).
+
+Members are signed in by writing the Flask-Login session directly (the
+approach in the team conventions), so forum tests do not depend on the
+sign-in pages; topics and posts can be arranged straight in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from ldnsite.db import get_session, utcnow
+
+
+def sign_in(client, user) -> None:
+    with client.session_transaction() as sess:
+        sess["_user_id"] = f"{user.id}:{user.session_version}"
+        sess["_fresh"] = True
+
+
+@pytest.fixture
+def make_topic(app):
+    """Create a topic with its first post; returns (topic_id, post_id)."""
+    from ldnsite.forum.models import Post, Topic
+    from ldnsite.security.sanitize import render_post
+
+    def make(author, title: str = "Starting LDN at 1.5 mg", body: str = "How did the first weeks go for you?",
+             status: str = "published", page_slug: str | None = None, locked: bool = False,
+             at: datetime | None = None) -> tuple[int, int]:
+        with app.app_context():
+            session = get_session()
+            when = at or utcnow()
+            topic = Topic(title=title, author_id=author.id if author else None, page_slug=page_slug, status=status,
+                          locked_at=when if locked else None, created_at=when, last_activity_at=when)
+            post = Post(topic=topic, author_id=author.id if author else None, body_source=body,
+                        body_html=render_post(body), status=status, created_at=when)
+            session.add_all([topic, post])
+            session.commit()
+            return topic.id, post.id
+
+    return make
+
+
+@pytest.fixture
+def make_post(app):
+    """Add a post to a topic directly; returns its id."""
+    from ldnsite.forum.models import Post, Topic
+    from ldnsite.security.sanitize import render_post
+
+    def make(topic_id: int, author, body: str = "A reply.", status: str = "published", at: datetime | None = None,
+             removal_reason: str | None = None) -> int:
+        with app.app_context():
+            session = get_session()
+            when = at or utcnow()
+            post = Post(topic_id=topic_id, author_id=author.id if author else None, body_source=body,
+                        body_html=render_post(body), status=status, created_at=when,
+                        removed_at=when if status == "removed" else None, removal_reason=removal_reason)
+            session.add(post)
+            if status == "published":
+                session.get(Topic, topic_id).last_activity_at = when
+            session.commit()
+            return post.id
+
+    return make
+
+
+@pytest.fixture
+def make_member(make_user, make_topic, make_post):
+    """A member who already has approved posts, so new posts are published at once."""
+
+    def make(email: str = "trusted@example.com", name: str = "Trusted", **kwargs):
+        user = make_user(email=email, name=name, **kwargs)
+        topic_id, _ = make_topic(user, title=f"Introductions from {name}")
+        make_post(topic_id, user, "Second post.")
+        make_post(topic_id, user, "Third post.")
+        return user
+
+    return make

@@ -1,0 +1,81 @@
+"""Forum forms. Field names are a contract (design.md): title, body, reason.
+
+Why a honeypot field: spam scripts fill every input they find; people never
+see this one (it is hidden with CSS, not offered to screen readers), so a
+value in it means a script sent the form.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+BODY_MAX = 10_000
+TITLE_MIN, TITLE_MAX = 5, 150
+REASON_MIN, REASON_MAX = 3, 1000
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _body_field(label: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your message"),
+            Length(max=BODY_MAX, message=f"Your message must be {BODY_MAX:,} characters or fewer"),
+        ],
+    )
+
+
+class _Editor(FlaskForm):
+    """Shared by every form with a post body: the honeypot and the two submit buttons."""
+
+    website = StringField("Leave this field empty")
+    submit = SubmitField("Post")
+    preview = SubmitField("Preview")
+
+    @property
+    def is_preview(self) -> bool:
+        return bool(self.preview.data)
+
+    @property
+    def honeypot_filled(self) -> bool:
+        return bool((self.website.data or "").strip())
+
+
+class TopicForm(_Editor):
+    title = StringField(
+        "Title",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter a title"),
+            Length(min=TITLE_MIN, max=TITLE_MAX, message=f"The title must be between {TITLE_MIN} and {TITLE_MAX} characters"),
+        ],
+    )
+    body = _body_field("Your message")
+    page_slug = HiddenField()
+
+
+class ReplyForm(_Editor):
+    body = _body_field("Your reply")
+
+
+class EditForm(_Editor):
+    body = _body_field("Your message")
+
+
+class ReportForm(FlaskForm):
+    reason = TextAreaField(
+        "Why should a moderator look at this post?",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter a reason for your report"),
+            Length(min=REASON_MIN, max=REASON_MAX,
+                   message=f"The reason must be between {REASON_MIN} and {REASON_MAX:,} characters"),
+        ],
+    )
+    submit = SubmitField("Send report")

@@ -1,0 +1,97 @@
+"""Who may post, reply, edit and report, and why not.
+
+Why functions that return a reason rather than a bool: a member who is
+refused must be told why (unverified, suspended, topic locked), so the
+reason travels with the refusal into the 403 page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ldnsite.accounts.models import User
+from ldnsite.db import utcnow
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Topic
+from ldnsite.moderation.models import Suspension
+
+UNVERIFIED = "Confirm your email address before you post or report: use the link in the email we sent you when you registered."
+LOCKED = "This topic is locked, so no new replies can be added. You can still read it, or start a new topic."
+
+
+def active_suspension(session: Session, user_id: int) -> Suspension | None:
+    """The suspension in force now, read straight from the table so a new one applies at once."""
+    now = utcnow()
+    return session.scalars(
+        select(Suspension)
+        .where(
+            Suspension.user_id == user_id,
+            Suspension.lifted_at.is_(None),
+            or_(Suspension.ends_at.is_(None), Suspension.ends_at > now),
+        )
+        .order_by(Suspension.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _suspension_message(suspension: Suspension) -> str:
+    until = (
+        f"until {suspension.ends_at:%-d %B %Y at %H:%M} UTC" if suspension.ends_at else "until a moderator lifts it"
+    )
+    return (
+        f"Your account is suspended {until}, so you cannot post or report. "
+        f"Reason given: {suspension.reason} If you think this is a mistake, contact the moderators."
+    )
+
+
+def refusal_to_participate(session: Session, user: User) -> str | None:
+    """Why this member may not post or report right now, or None if they may."""
+    if user.verified_at is None:
+        return UNVERIFIED
+    suspension = active_suspension(session, user.id)
+    if suspension is not None:
+        return _suspension_message(suspension)
+    return None
+
+
+def refusal_to_reply(session: Session, user: User, topic: Topic) -> str | None:
+    if topic.status == REMOVED:
+        return "This topic was removed by a moderator, so no replies can be added."
+    if topic.locked_at is not None:
+        return LOCKED
+    return refusal_to_participate(session, user)
+
+
+def edit_window() -> timedelta:
+    return timedelta(minutes=current_app.config.get("FORUM_EDIT_WINDOW_MINUTES", 30))
+
+
+def refusal_to_edit(session: Session, user: User, post: Post, now: datetime | None = None) -> str | None:
+    if post.author_id != user.id:
+        return "You can only edit your own posts."
+    if post.status not in (PUBLISHED, PENDING):
+        return "This post was removed by a moderator, so it cannot be edited."
+    minutes = int(edit_window().total_seconds() // 60)
+    if (now or utcnow()) - post.created_at > edit_window():
+        return f"Posts can only be edited for {minutes} minutes after they are posted, and that time has passed for this one."
+    if post.topic.locked_at is not None:
+        return "This topic is locked, so its posts can no longer be edited."
+    return refusal_to_participate(session, user)
+
+
+def can_see_post(user, post: Post) -> bool:
+    """Pending posts are shown to their author and to moderators only; removed posts show as a placeholder."""
+    if post.status != PENDING:
+        return True
+    return bool(user.is_authenticated and (user.is_moderator or user.id == post.author_id))
+
+
+def can_see_topic(user, topic: Topic) -> bool:
+    if topic.status == PUBLISHED:
+        return True
+    if not user.is_authenticated:
+        return False
+    return user.is_moderator or (topic.status == PENDING and user.id == topic.author_id)

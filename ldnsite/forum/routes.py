@@ -1,0 +1,276 @@
+"""Board pages and posting. URLs and field names are a contract (design.md)."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ldnsite.db import get_session
+from ldnsite.extensions import limiter
+from ldnsite.forum import bp, permissions, posting, queries
+from ldnsite.forum.forms import EditForm, ReplyForm, ReportForm, TopicForm
+from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
+from ldnsite.security.sanitize import render_post
+
+HELD_MESSAGE = (
+    "Thank you. Your post is waiting for a moderator: only you can see it until it is approved. "
+    "New members' first posts, and posts with links from members with no approved posts, are checked before they appear."
+)
+HONEYPOT_MESSAGE = "Your post could not be accepted. If you are a person, please leave the last field empty and try again."
+
+
+def _rate_key() -> str:
+    """Per member where signed in (a shared address must not lock out a household); per address otherwise."""
+    if current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
+def _created(response) -> bool:
+    """Only successful submissions count: a preview or a form sent back with errors costs nothing."""
+    return response.status_code in (302, 303)
+
+
+post_limit = limiter.shared_limit(
+    lambda: current_app.config.get("FORUM_POST_RATE_LIMIT", "6 per minute;40 per hour"),
+    scope="forum-post", key_func=_rate_key, methods=["POST"], deduct_when=_created,
+)
+report_limit = limiter.shared_limit(
+    lambda: current_app.config.get("FORUM_REPORT_RATE_LIMIT", "10 per hour;30 per day"),
+    scope="forum-report", key_func=_rate_key, methods=["POST"], deduct_when=_created,
+)
+
+
+def login_url(next_path: str) -> str:
+    return "/account/login?" + urlencode({"next": next_path})
+
+
+def member_required(view):
+    """Anonymous readers are sent to sign in and brought back here afterwards."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            target = request.full_path if request.query_string else request.path
+            return redirect(login_url(target))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _topic_or_404(session, topic_id: int) -> Topic:
+    topic = session.get(Topic, topic_id)
+    if topic is None or not permissions.can_see_topic(current_user, topic):
+        abort(404)
+    return topic
+
+
+def _post_or_404(session, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None or not permissions.can_see_post(current_user, post) or not permissions.can_see_topic(current_user, post.topic):
+        abort(404)
+    return post
+
+
+def post_location(post: Post) -> str:
+    """Where a post is shown: its topic, on the right page, at its anchor."""
+    page = queries.page_of_post(get_session(), current_user, post)
+    return url_for("forum.topic", topic_id=post.topic_id, page=page if page > 1 else None, _anchor=f"post-{post.id}")
+
+
+def _editor_response(template: str, form, status_if_valid: int = 200, **context):
+    """Render a form again: with the preview when asked for, with errors (422) when invalid."""
+    valid = form.validate()
+    preview = render_post(form.body.data) if form.is_preview and form.body.data else None
+    return render_template(template, form=form, preview=preview, **context), (status_if_valid if valid else 422)
+
+
+# ---- reading -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    listing = queries.topic_list(get_session(), current_user, request.args.get("page", 1, type=int))
+    if listing is None:
+        abort(404)
+    return render_template("forum/index.html", listing=listing)
+
+
+@bp.get("/t/<int:topic_id>")
+def topic(topic_id: int):
+    session = get_session()
+    topic = _topic_or_404(session, topic_id)
+    page = request.args.get("page", type=int)
+    if page is None:
+        page = 1
+        wanted = session.get(Post, request.args.get("post", 0, type=int) or 0)
+        if wanted is not None and wanted.topic_id == topic.id and permissions.can_see_post(current_user, wanted):
+            page = queries.page_of_post(session, current_user, wanted)
+    listing = queries.topic_posts(session, current_user, topic, page)
+    if listing is None:
+        abort(404)
+    me = _me() if current_user.is_authenticated else None
+    editable = {p.id for p in listing.items if me is not None and permissions.refusal_to_edit(session, me, p) is None}
+    reply_refusal = permissions.refusal_to_reply(session, me, topic) if me is not None else None
+    reply_form = ReplyForm(formdata=None) if me is not None and reply_refusal is None and listing.page == listing.pages else None
+    return render_template("forum/topic.html", topic=topic, listing=listing, editable=editable,
+                           reply_form=reply_form, reply_refusal=reply_refusal)
+
+
+@bp.get("/discuss/<slug>")
+def discuss(slug: str):
+    """"Discuss this article": the page's topic if it has one, otherwise a new topic about it."""
+    article = current_app.extensions["content"].get(slug)
+    if article is None:
+        abort(404)
+    session = get_session()
+    existing = session.scalar(select(Topic).where(Topic.page_slug == slug))
+    if existing is not None:
+        if permissions.can_see_topic(current_user, existing):
+            return redirect(url_for("forum.topic", topic_id=existing.id))
+        abort(404, "The discussion of this page is waiting for a moderator. Please try again later.")
+    if not current_user.is_authenticated:
+        return redirect(login_url(request.path))
+    return redirect(url_for("forum.new_topic", page_slug=slug))
+
+
+# ---- writing -----------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@post_limit
+@member_required
+def new_topic():
+    session = get_session()
+    me = _me()
+    refusal = permissions.refusal_to_participate(session, me)
+    if refusal:
+        abort(403, refusal)
+    form = TopicForm()
+    slug = (form.page_slug.data if request.method == "POST" else request.args.get("page_slug")) or None
+    article = None
+    if slug:
+        article = current_app.extensions["content"].get(slug)
+        if article is None:
+            abort(400, "The article this discussion was for could not be found.")
+        existing = session.scalar(select(Topic).where(Topic.page_slug == slug))
+        if existing is not None:
+            flash("This article already has a discussion: you can reply to it here.", "info")
+            return redirect(url_for("forum.topic", topic_id=existing.id))
+        if request.method == "GET":
+            form.page_slug.data = slug
+            form.title.data = f"Discussing: {article.title}"[:150]
+    if request.method == "GET":
+        return render_template("forum/new.html", form=form, preview=None, article=article)
+    if form.is_preview or not form.validate():
+        return _editor_response("forum/new.html", form, article=article)
+    if form.honeypot_filled:
+        abort(400, HONEYPOT_MESSAGE)
+    duplicate = posting.recent_duplicate_topic(session, me, form.title.data, form.body.data)
+    if duplicate is not None:
+        return redirect(url_for("forum.topic", topic_id=duplicate.id))
+    topic, post = posting.create_topic(session, me, form.title.data, form.body.data, page_slug=slug)
+    try:
+        session.commit()
+    except IntegrityError:  # another member started this article's discussion a moment ago
+        session.rollback()
+        existing = session.scalar(select(Topic).where(Topic.page_slug == slug)) if slug else None
+        if existing is None:
+            raise
+        flash("This article already has a discussion: you can reply to it here.", "info")
+        return redirect(url_for("forum.topic", topic_id=existing.id))
+    flash(HELD_MESSAGE if post.status != PUBLISHED else "Your topic has been posted.", "success")
+    return redirect(url_for("forum.topic", topic_id=topic.id))
+
+
+@bp.route("/t/<int:topic_id>/reply", methods=["GET", "POST"])
+@post_limit
+@member_required
+def reply(topic_id: int):
+    session = get_session()
+    topic = _topic_or_404(session, topic_id)
+    me = _me()
+    refusal = permissions.refusal_to_reply(session, me, topic)
+    if refusal:
+        abort(403, refusal)
+    form = ReplyForm()
+    if request.method == "GET":
+        return render_template("forum/reply.html", form=form, preview=None, topic=topic)
+    if form.is_preview or not form.validate():
+        return _editor_response("forum/reply.html", form, topic=topic)
+    if form.honeypot_filled:
+        abort(400, HONEYPOT_MESSAGE)
+    duplicate = posting.recent_duplicate_reply(session, me, topic, form.body.data)
+    if duplicate is not None:
+        return redirect(post_location(duplicate))
+    post = posting.create_reply(session, me, topic, form.body.data)
+    session.commit()
+    flash(HELD_MESSAGE if post.status != PUBLISHED else "Your reply has been posted.", "success")
+    return redirect(post_location(post))
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@post_limit
+@member_required
+def edit(post_id: int):
+    session = get_session()
+    post = _post_or_404(session, post_id)
+    refusal = permissions.refusal_to_edit(session, _me(), post)
+    if refusal:
+        abort(403, refusal)
+    if request.method == "GET":
+        form = EditForm(formdata=None, data={"body": post.body_source})
+        return render_template("forum/edit.html", form=form, preview=None, post=post, topic=post.topic)
+    form = EditForm()
+    if form.is_preview or not form.validate():
+        return _editor_response("forum/edit.html", form, post=post, topic=post.topic)
+    if form.honeypot_filled:
+        abort(400, HONEYPOT_MESSAGE)
+    posting.edit_post(session, post, form.body.data)
+    session.commit()
+    flash("Your changes have been saved.", "success")
+    return redirect(post_location(post))
+
+
+@bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
+@report_limit
+@member_required
+def report(post_id: int):
+    session = get_session()
+    post = _post_or_404(session, post_id)
+    if post.status != PUBLISHED:
+        abort(404)
+    me = _me()
+    if post.author_id == me.id:
+        abort(403, "You cannot report your own post. You can edit it for a short time after posting, or ask a moderator for help.")
+    refusal = permissions.refusal_to_participate(session, me)
+    if refusal:
+        abort(403, refusal)
+    already = "You have already reported this post. Thank you: a moderator will look at it, and reporting it again is not needed."
+    if session.scalar(select(Report.id).where(Report.post_id == post.id, Report.reporter_id == me.id)) is not None:
+        flash(already, "info")
+        return redirect(post_location(post))
+    form = ReportForm()
+    if request.method == "POST":
+        if form.validate():
+            session.add(Report(post_id=post.id, reporter_id=me.id, reason=form.reason.data))
+            try:
+                session.commit()
+            except IntegrityError:  # the same report sent twice at once
+                session.rollback()
+                flash(already, "info")
+                return redirect(post_location(post))
+            flash("Thank you for your report. A moderator will look at the post.", "success")
+            return redirect(post_location(post))
+        return render_template("forum/report.html", form=form, post=post, topic=post.topic), 422
+    return render_template("forum/report.html", form=form, post=post, topic=post.topic)
