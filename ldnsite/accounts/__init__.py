@@ -26,6 +26,9 @@ def load_user(user_id: str):
 
 
 def init_app(app: Flask) -> None:
-    from ldnsite.accounts import models  # noqa: F401
+    # Importing the route modules registers their views on bp.
+    from ldnsite.accounts import models, mydata, recovery, registration, settings, signin  # noqa: F401
+    from ldnsite.accounts.cli import users_cli
 
     app.register_blueprint(bp)
+    app.cli.add_command(users_cli)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from ldnsite.db import Base, utcnow
 
@@ -20,6 +20,9 @@ class User(UserMixin, Base):
     # Normalised (lower-cased, IDNA domain); NULL once the account is deleted.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(40))
+    # Case-folded copy, kept in step by set_display_name_key: display names are
+    # unique regardless of case, and SQLite's lower() only folds ASCII.
+    display_name_key: Mapped[str | None] = mapped_column(String(80), index=True)
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     role: Mapped[str] = mapped_column(String(16), default="member")
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -28,6 +31,11 @@ class User(UserMixin, Base):
     # Bumped on password change or sign-out everywhere: old sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @validates("display_name")
+    def set_display_name_key(self, _key: str, value: str) -> str:
+        self.display_name_key = value.casefold() if value else None
+        return value
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

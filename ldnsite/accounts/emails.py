@@ -1,0 +1,84 @@
+"""The account emails: verification, password reset, and "you already have an account".
+
+All go through the one mailer, so the opt-out list and the mail queue's
+retries apply. Each message is added to the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ldnsite.accounts import tokens
+from ldnsite.accounts.models import User
+from ldnsite.db import utcnow
+
+
+def _external(endpoint: str, **values) -> str:
+    """Links in emails use the public SITE_URL, not whatever host the request came in on."""
+    return current_app.config["SITE_URL"] + url_for(endpoint, **values)
+
+
+def _next_serial(session: Session, prefix: str) -> int:
+    """1 + the number of messages already queued under this prefix, for a fresh dedupe key."""
+    from ldnsite.mail.models import OutboundMessage
+
+    count = session.scalar(select(func.count()).select_from(OutboundMessage).where(OutboundMessage.dedupe_key.startswith(prefix)))
+    return (count or 0) + 1
+
+
+def send_verification(session: Session, user: User):
+    from ldnsite.mail import mailer
+
+    prefix = f"verify:{user.id}:"
+    return mailer.queue(
+        session,
+        to=user.email,
+        subject="Confirm your email address",
+        template="accounts_verify",
+        context={"display_name": user.display_name, "verify_url": _external("accounts.verify", token=tokens.make_verify_token(user)),
+                 "hours": tokens.VERIFY_MAX_AGE // 3600},
+        category="account",
+        dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
+    )
+
+
+def send_already_registered(session: Session, user: User, now: datetime | None = None):
+    """Tell the owner someone tried to register their address, at most once an hour.
+
+    Why once an hour (the dedupe key holds the hour): the register form must
+    not become a way to flood someone's inbox.
+    """
+    from ldnsite.mail import mailer
+
+    hour = (now or utcnow()).strftime("%Y%m%d%H")
+    return mailer.queue(
+        session,
+        to=user.email,
+        subject="Someone tried to register with your email address",
+        template="accounts_exists",
+        context={"display_name": user.display_name, "login_url": _external("accounts.login"),
+                 "reset_url": _external("accounts.reset_request")},
+        category="account",
+        dedupe_key=f"exists:{user.id}:{hour}",
+    )
+
+
+def send_password_reset(session: Session, user: User):
+    """Delivered even to an opted-out address: the person asked for it themselves."""
+    from ldnsite.mail import mailer
+
+    prefix = f"reset:{user.id}:"
+    return mailer.queue(
+        session,
+        to=user.email,
+        subject="Reset your password",
+        template="accounts_reset",
+        context={"display_name": user.display_name, "reset_url": _external("accounts.reset_password", token=tokens.make_reset_token(user)),
+                 "minutes": tokens.RESET_MAX_AGE // 60},
+        category="password_reset",
+        dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
+    )

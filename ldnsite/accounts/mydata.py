@@ -1,0 +1,116 @@
+"""A member's own data: download it, or delete the account.
+
+Deletion keeps the posts (conversations would stop making sense without
+them) but removes everything that identifies the person: the email address,
+the display name (posts then show "Deleted member"), the password hash and
+any mail still waiting to be sent to them. /privacy says the same.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import Response, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required, logout_user
+from sqlalchemy import select
+
+from ldnsite.accounts import bp, limits, mail_prefs, passwords
+from ldnsite.accounts.forms import DeleteAccountForm
+from ldnsite.accounts.models import User
+from ldnsite.accounts.settings import reindex_posts
+from ldnsite.accounts.validation import DELETED_NAME
+from ldnsite.db import get_session, utcnow
+from ldnsite.extensions import limiter
+from ldnsite.forum.models import Post, PostRevision, Report, Topic
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def export_data(db, user: User) -> dict:
+    """Everything the site holds about the member, and nothing about anyone else."""
+    posts = db.execute(
+        select(Post, Topic.title).join(Topic, Topic.id == Post.topic_id).where(Post.author_id == user.id).order_by(Post.id)
+    ).all()
+    revisions: dict[int, list[PostRevision]] = {}
+    post_ids = [post.id for post, _ in posts]
+    if post_ids:
+        for rev in db.scalars(select(PostRevision).where(PostRevision.post_id.in_(post_ids)).order_by(PostRevision.id)):
+            revisions.setdefault(rev.post_id, []).append(rev)
+    topics = db.scalars(select(Topic).where(Topic.author_id == user.id).order_by(Topic.id)).all()
+    reports = db.scalars(select(Report).where(Report.reporter_id == user.id).order_by(Report.id)).all()
+    return {
+        "account": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": user.role,
+            "created_at": _when(user.created_at),
+            "email_confirmed_at": _when(user.verified_at),
+            "reply_notifications": user.notify_replies,
+            "opted_out_of_email": mail_prefs.is_opted_out(db, user.email),
+        },
+        "topics_started": [{"id": t.id, "title": t.title, "created_at": _when(t.created_at)} for t in topics],
+        "posts": [
+            {
+                "id": post.id,
+                "topic_id": post.topic_id,
+                "topic_title": title,
+                "status": post.status,
+                "created_at": _when(post.created_at),
+                "edited_at": _when(post.edited_at),
+                "body_markdown": post.body_source,
+                "earlier_versions": [{"saved_at": _when(r.created_at), "body_markdown": r.body_source}
+                                     for r in revisions.get(post.id, [])],
+            }
+            for post, title in posts
+        ],
+        "reports_made": [
+            {"post_id": r.post_id, "reason": r.reason, "created_at": _when(r.created_at), "outcome": r.resolution}
+            for r in reports
+        ],
+    }
+
+
+@bp.get("/export")
+@login_required
+def export():
+    data = export_data(get_session(), current_user)
+    body = json.dumps({"exported_at": _when(utcnow()), **data}, indent=2, ensure_ascii=False)
+    filename = f"ldn-guide-my-data-{utcnow():%Y-%m-%d}.json"
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    })
+
+
+def delete_account(db, user: User) -> None:
+    """Anonymise in place: the row stays so posts keep an author, but nothing identifies the person."""
+    mail_prefs.cancel_pending_to(db, user.email)
+    user.email = None
+    user.display_name = DELETED_NAME
+    user.password_hash = ""
+    user.notify_replies = False
+    user.deleted_at = utcnow()
+    user.session_version += 1
+    reindex_posts(db, user.id)
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+@limiter.limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, key_func=limits.current_user_key, methods=["POST"], scope="delete")
+def delete():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if passwords.verify_password(current_user.password_hash, form.password.data):
+            db = get_session()
+            delete_account(db, current_user._get_current_object())
+            db.commit()
+            logout_user()
+            session.clear()
+            flash("Your account has been deleted. Your posts now show as written by \u201cDeleted member\u201d.", "success")
+            return redirect(url_for("content.home"))
+        form.password.errors = ["Your password is not correct"]
+    form.password.data = ""
+    return render_template("accounts/delete.html", form=form), (422 if form.errors else 200)

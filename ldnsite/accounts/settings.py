@@ -1,0 +1,103 @@
+"""The account page: display name, password, reply notifications and email preferences."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ldnsite.accounts import bp, limits, mail_prefs, passwords
+from ldnsite.accounts.forms import ActionForm, ChangePasswordForm, DisplayNameForm, NotificationsForm
+from ldnsite.accounts.signin import sign_in
+from ldnsite.db import get_session
+from ldnsite.extensions import limiter
+from ldnsite.forum.models import Post
+from ldnsite.search.outbox import enqueue
+
+
+def _render_settings(notifications_form: NotificationsForm | None = None, status: int = 200):
+    if notifications_form is None:
+        notifications_form = NotificationsForm(notify_replies=current_user.notify_replies)
+    return render_template(
+        "accounts/settings.html",
+        notifications_form=notifications_form,
+        action_form=ActionForm(),
+        opted_out=mail_prefs.is_opted_out(get_session(), current_user.email),
+    ), status
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    return _render_settings()
+
+
+@bp.post("/settings/notifications")
+@login_required
+def notifications():
+    form = NotificationsForm()
+    if not form.validate_on_submit():
+        return _render_settings(form, 422)
+    current_user.notify_replies = bool(form.notify_replies.data)
+    get_session().commit()
+    flash("Reply notifications are now " + ("on." if current_user.notify_replies else "off."), "success")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.post("/settings/email-opt-in")
+@login_required
+def email_opt_in():
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_session()
+    if mail_prefs.is_opted_out(db, current_user.email):
+        mail_prefs.opt_back_in(db, current_user.email)
+        db.commit()
+        flash("You have opted back in. We have sent an email to confirm the address is yours; "
+              "follow its link and we will send you emails again.", "success")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.route("/settings/display-name", methods=["GET", "POST"])
+@login_required
+def change_display_name():
+    form = DisplayNameForm(display_name=current_user.display_name)  # a submitted value takes precedence
+    form.user_id = current_user.id
+    if form.validate_on_submit():
+        db = get_session()
+        if form.display_name.data != current_user.display_name:
+            current_user.display_name = form.display_name.data
+            reindex_posts(db, current_user.id)
+            db.commit()
+        flash("Your display name has been changed.", "success")
+        return redirect(url_for("accounts.settings"))
+    return render_template("accounts/display_name.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, key_func=limits.current_user_key, methods=["POST"])
+def change_password():
+    form = ChangePasswordForm()
+    form.account_email, form.account_name = current_user.email, current_user.display_name
+    if form.validate_on_submit():
+        if not passwords.verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors = ["Your current password is not correct"]
+        else:
+            user = current_user._get_current_object()
+            user.password_hash = passwords.hash_password(form.new_password.data)
+            user.session_version += 1  # every other session ends
+            get_session().commit()
+            sign_in(user)  # this one goes on, under the new session version
+            flash("Your password has been changed. You have been signed out everywhere else.", "success")
+            return redirect(url_for("accounts.settings"))
+    form.current_password.data = form.new_password.data = ""
+    return render_template("accounts/password.html", form=form), (422 if form.errors else 200)
+
+
+def reindex_posts(db: Session, user_id: int) -> None:
+    """Search results may show author names, so the member's posts are queued for the indexer."""
+    for post_id in db.scalars(select(Post.id).where(Post.author_id == user_id)):
+        enqueue(db, "post", post_id)

@@ -1,0 +1,76 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ldnsite.accounts import bp, limits, passwords, validation
+from ldnsite.accounts.forms import LoginForm
+from ldnsite.db import get_session
+from ldnsite.extensions import limiter
+
+WRONG_CREDENTIALS = "Enter a correct email address and password"
+DEFAULT_AFTER_LOGIN = "/forum/"
+
+
+def safe_next(target: str | None) -> str | None:
+    """A path on this site, or None.
+
+    Why so strict: "//evil.example" and "/\\evil.example" are read by browsers
+    as other hosts, and browsers drop tabs and newlines from URLs, so
+    "/\\t/evil.example" would become "//evil.example". Only a plain
+    absolute path passes.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ch.isspace() or not ch.isprintable() or ch == "\\" for ch in target):
+        return None
+    return target
+
+
+def sign_in(user) -> None:
+    """Rotate the session, then sign in: nothing from before sign-in (a planted session) carries over."""
+    session.clear()
+    login_user(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(limits.LOGIN_PER_IP, methods=["POST"])
+@limiter.limit(limits.LOGIN_PER_ACCOUNT, key_func=limits.submitted_email_key, methods=["POST"],
+               deduct_when=limits.failed_request, scope="login-account")
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        if current_user.is_authenticated:
+            return redirect(form.next.data or DEFAULT_AFTER_LOGIN)
+    if form.validate_on_submit():
+        try:
+            email = validation.normalise_email(form.email.data)
+        except validation.InvalidEmail:
+            email = None
+        user = validation.find_by_email(get_session(), email) if email else None
+        # Always hash something, so an unknown address takes as long as a wrong password.
+        password_ok = passwords.verify_password(user.password_hash if user else None, form.password.data)
+        if user is not None and password_ok and user.is_active:
+            sign_in(user)
+            if user.verified_at is None:
+                flash("You are signed in. Confirm your email address with the link we sent you before you post. "
+                      "You can ask for a new link on your account page.", "warning")
+            else:
+                flash("You are signed in.", "success")
+            return redirect(safe_next(form.next.data) or DEFAULT_AFTER_LOGIN)
+        form.email.errors = [WRONG_CREDENTIALS]
+        form.password.errors = []
+    form.password.data = ""
+    status = 422 if form.errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("content.home"))
