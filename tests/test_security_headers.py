@@ -122,3 +122,25 @@ def test_session_cookie_is_httponly_and_samesite(app, client):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_behind_a_proxy_the_client_address_and_scheme_come_from_it(app_config):
+    from flask import request
+
+    from ldnsite import create_app
+
+    def whoami():
+        return {"addr": request.remote_addr, "secure": request.is_secure}
+
+    direct = create_app(app_config)
+    direct.add_url_rule("/_test/whoami", view_func=whoami)
+    proxied = create_app({**app_config, "PROXY_COUNT": 1})
+    proxied.add_url_rule("/_test/whoami", view_func=whoami)
+    forwarded = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7", "X-Forwarded-Proto": "https"}
+
+    # Without a configured proxy, forwarded headers are ignored: a client could forge them.
+    assert direct.test_client().get("/_test/whoami", headers=forwarded).get_json() == {"addr": "127.0.0.1", "secure": False}
+    # With one proxy, only the address that proxy added is trusted.
+    response = proxied.test_client().get("/_test/whoami", headers=forwarded)
+    assert response.get_json() == {"addr": "198.51.100.7", "secure": True}
+    assert "Strict-Transport-Security" in response.headers

@@ -5,6 +5,7 @@ style attribute that slipped past the sanitiser still cannot run.
 """
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
     [
@@ -31,7 +32,21 @@ HEADERS = {
 }
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies (FLASK_PROXY_COUNT=N), take the client address and scheme from them.
+
+    Why: rate limits are per client address, and behind a proxy every request
+    would otherwise come from the proxy's address and share one limit. Only
+    the last N X-Forwarded-* values are trusted, so a client cannot forge its own.
+    """
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
+    trust_proxies(app)
+
     @app.after_request
     def set_headers(response: Response) -> Response:
         for name, value in HEADERS.items():
