@@ -4,12 +4,60 @@ Every `import whoosh` stays inside this package: Whoosh no longer gets
 releases, so a later switch must touch one place only.
 """
 
-from flask import Blueprint, Flask
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app
+from sqlalchemy import event
 
 bp = Blueprint("search", __name__)
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    from ldnsite.search import models  # noqa: F401
+    from ldnsite.search import cli, models, routes  # noqa: F401  (routes register on bp)
+    from ldnsite.search.indexer import Indexer
+    from ldnsite.search.query import plain_words
+    from ldnsite.search.service import SearchService
+    from ldnsite.search.storage import IndexStore
+    from ldnsite.search.synonyms import SynonymFile
 
+    store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
+    indexer = Indexer(app, store)
+    synonyms = SynonymFile(Path(app.config["CONTENT_DIR"]) / "synonyms.txt", plain_words)
+    app.extensions["search_indexer"] = indexer
+    app.extensions["search"] = SearchService(store, indexer, synonyms)
+    _index_after_commit(app, indexer)
     app.register_blueprint(bp)
+    app.cli.add_command(cli.index_cli)
+
+
+def _index_after_commit(app: Flask, indexer) -> None:
+    """Apply outbox rows right after the transaction that wrote them commits.
+
+    If this fails or the process dies first, the rows stay in the outbox for
+    the next commit's sync or `flask index sync`: nothing is lost.
+    """
+    from ldnsite.search.outbox import PENDING_FLAG
+
+    maker = app.extensions["db_sessionmaker"]
+
+    def after_commit(session) -> None:
+        if not session.info.pop(PENDING_FLAG, False) or not app.config.get("SEARCH_INDEX_ON_COMMIT", True):
+            return
+        try:
+            indexer.sync()
+        except Exception:  # the outbox keeps the rows; never fail the reader's request over the index
+            log.exception("search: index update after commit failed; rows stay in the outbox")
+
+    def after_rollback(session) -> None:
+        session.info.pop(PENDING_FLAG, None)
+
+    event.listen(maker, "after_commit", after_commit)
+    event.listen(maker, "after_rollback", after_rollback)
+
+
+def service():
+    return current_app.extensions["search"]

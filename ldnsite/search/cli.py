@@ -1,0 +1,50 @@
+"""`flask index ...`: operate this node's search index."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from ldnsite.search.indexer import IndexBusy
+
+
+def _indexer():
+    return current_app.extensions["search_indexer"]
+
+
+@click.group("index")
+def index_cli() -> None:
+    """Search index commands (each node has its own index)."""
+
+
+@index_cli.command("rebuild")
+def rebuild_command() -> None:
+    """Build a new index beside the live one and swap it in; searches keep working meanwhile."""
+    report = _indexer().rebuild()
+    click.echo(f"rebuilt: {report['documents']} documents in {report['seconds']:.1f} s ({report['generation']})")
+
+
+@index_cli.command("sync")
+def sync_command() -> None:
+    """Apply outbox rows this index has not applied yet (and pages, if site/ changed)."""
+    indexer = _indexer()
+    try:
+        pages = indexer.store.live() is not None and not indexer.status().get("pages_current", True)
+        applied = indexer.sync(pages=pages)
+    except IndexBusy as exc:
+        raise click.ClickException(f"{exc}; the rows stay in the outbox, run `index sync` again") from exc
+    pruned = indexer.prune_outbox()
+    click.echo(f"applied {applied} outbox rows" + ("; pages reindexed" if pages else "") + f"; pruned {pruned} old rows")
+
+
+@index_cli.command("ensure")
+def ensure_command() -> None:
+    """Build the index if missing or stale; reindex pages if site/ changed; then sync."""
+    click.echo(_indexer().ensure())
+
+
+@index_cli.command("status")
+def status_command() -> None:
+    """Where the index is, how many documents, and how far it is behind the outbox."""
+    for key, value in _indexer().status().items():
+        click.echo(f"{key}: {value}")

@@ -1,0 +1,181 @@
+"""What goes into the index for a page, a topic or a post, and what a reader may see.
+
+Why one module for both: the indexer and the query layer must agree on what
+"visible" means. Only published posts of published topics are indexed, and
+the query layer checks the same rule against the database again before it
+shows a result, so a removed post never appears even while the index lags.
+
+A topic's document holds its title and its opening post; replies are
+documents of their own. So a topic is one result, not two.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ldnsite.content.store import ContentStore, Page
+from ldnsite.forum.models import PUBLISHED, Post, Topic
+
+CITATION = re.compile(r'\s*<sup class="cite">.*?</sup>', re.S)
+BLOCK_TAG = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|div|tr|td|th|table|br|blockquote|pre|section|dd|dt)\b[^>]*>", re.I)
+TAG = re.compile(r"<[^>]+>")
+SPACE = re.compile(r"\s+")
+MARKDOWN_NOISE = re.compile(r"\[\^?[\w-]+\]|[#*_`>|]+")
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of sanitised HTML, for indexing and for cutting snippets."""
+    text = BLOCK_TAG.sub(" ", CITATION.sub("", markup or ""))
+    return SPACE.sub(" ", html.unescape(TAG.sub("", text))).strip()
+
+
+def page_text(page: Page) -> str:
+    return html_to_text(page.html) if page.html else SPACE.sub(" ", MARKDOWN_NOISE.sub(" ", page.body_source)).strip()
+
+
+def page_conditions(store: ContentStore, slugs: Iterable[str]) -> list[str]:
+    titles = []
+    for slug in slugs:
+        condition = store.get(slug)
+        titles.append(condition.title if condition else slug.replace("-", " "))
+    return titles
+
+
+def _as_datetime(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day)
+
+
+def _spell(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def page_document(store: ContentStore, page: Page) -> dict:
+    body = page_text(page)
+    conditions = " ".join(page_conditions(store, page.conditions))
+    if page.kind == "condition":
+        conditions = page.title
+    keywords = " ".join(page.keywords)
+    doc = {
+        "key": f"page:{page.slug}",
+        "kind": "page",
+        "ref": page.slug,
+        "url": page.url,
+        "title": page.title,
+        "summary": page.summary,
+        "keywords": keywords,
+        "conditions": conditions,
+        "body": body,
+        "spell": _spell(page.title, page.summary, keywords, body),
+    }
+    reviewed = _as_datetime(page.reviewed)
+    if reviewed:
+        doc["date"] = reviewed
+    return doc
+
+
+def opening_post(session: Session, topic_id: int) -> Post | None:
+    return session.scalars(select(Post).where(Post.topic_id == topic_id).order_by(Post.id).limit(1)).first()
+
+
+def topic_document(store: ContentStore, topic: Topic, opening: Post | None) -> dict:
+    body = html_to_text(opening.body_html) if opening is not None and opening.status == PUBLISHED else ""
+    conditions = ""
+    if topic.page_slug:
+        page = store.get(topic.page_slug)
+        if page is not None:
+            conditions = page.title if page.kind == "condition" else " ".join(page_conditions(store, page.conditions))
+    return {
+        "key": f"topic:{topic.id}",
+        "kind": "topic",
+        "ref": str(topic.id),
+        "topic": str(topic.id),
+        "url": f"/forum/t/{topic.id}",
+        "title": topic.title,
+        "conditions": conditions,
+        "body": body,
+        "spell": _spell(topic.title, body),
+        "date": topic.created_at,
+    }
+
+
+def post_document(post: Post) -> dict:
+    body = html_to_text(post.body_html)
+    return {
+        "key": f"post:{post.id}",
+        "kind": "post",
+        "ref": str(post.id),
+        "topic": str(post.topic_id),
+        "url": f"/forum/t/{post.topic_id}#post-{post.id}",
+        "body": body,
+        "spell": body,
+        "date": post.created_at,
+    }
+
+
+def forum_documents(session: Session, store: ContentStore, batch: int = 2000) -> Iterator[dict]:
+    """Every visible topic and reply, streamed in id order for a rebuild."""
+    openings = dict(
+        session.execute(select(Post.topic_id, func.min(Post.id)).group_by(Post.topic_id)).all()
+    )
+    topics = {t.id: t for t in session.scalars(select(Topic).where(Topic.status == PUBLISHED))}
+    last_id = 0
+    while True:
+        posts = session.scalars(select(Post).where(Post.id > last_id).order_by(Post.id).limit(batch)).all()
+        if not posts:
+            break
+        for post in posts:
+            topic = topics.get(post.topic_id)
+            if topic is None:
+                continue
+            if openings.get(post.topic_id) == post.id:
+                yield topic_document(store, topic, post)
+            elif post.status == PUBLISHED:
+                yield post_document(post)
+        last_id = posts[-1].id
+        session.expunge_all()
+    for topic in topics.values():
+        if topic.id not in openings:  # a topic without posts: title only
+            yield topic_document(store, topic, None)
+
+
+@dataclass
+class Visible:
+    """Database rows behind a page of hits, already checked for visibility."""
+
+    topics: dict[int, Topic]
+    posts: dict[int, Post]
+    openings: dict[int, Post]
+
+
+def load_visible(session: Session, topic_ids: set[int], post_ids: set[int]) -> Visible:
+    """Load hit rows in two queries and keep only what a reader may see now."""
+    posts: dict[int, Post] = {}
+    if post_ids:
+        for post in session.scalars(select(Post).where(Post.id.in_(post_ids))):
+            if post.status == PUBLISHED:
+                posts[post.id] = post
+                topic_ids.add(post.topic_id)
+    topics: dict[int, Topic] = {}
+    openings: dict[int, Post] = {}
+    if topic_ids:
+        topics = {t.id: t for t in session.scalars(select(Topic).where(Topic.id.in_(topic_ids))) if t.status == PUBLISHED}
+        first_ids = dict(
+            session.execute(
+                select(Post.topic_id, func.min(Post.id)).where(Post.topic_id.in_(list(topics))).group_by(Post.topic_id)
+            ).all()
+        ) if topics else {}
+        if first_ids:
+            for post in session.scalars(select(Post).where(Post.id.in_(list(first_ids.values())))):
+                if post.status == PUBLISHED:
+                    openings[post.topic_id] = post
+    posts = {pid: p for pid, p in posts.items() if p.topic_id in topics}
+    return Visible(topics=topics, posts=posts, openings=openings)

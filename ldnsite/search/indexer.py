@@ -1,0 +1,329 @@
+"""Applies the search outbox to this node's index, and rebuilds the index from scratch.
+
+How the outbox is consumed (and why rows are not deleted when applied):
+every node keeps its own local index, and each must apply every outbox row.
+So a node never deletes a row because it applied it. Instead each index keeps
+its own progress in state.json beside it:
+
+* `safe`: every outbox row with an id at or below this one is applied;
+* `applied`: ids above `safe` that are applied too.
+
+Ids come from a sequence, and on PostgreSQL two transactions can commit out
+of id order, so a row with a smaller id can appear after a larger one was
+applied. `safe` therefore only moves past a row once that row is older than
+SEARCH_OUTBOX_GRACE_SECONDS; until then newer ids are listed in `applied`
+and the gap is looked at again on every sync. Rows are pruned by age
+(SEARCH_OUTBOX_RETENTION_SECONDS); a node that was away longer than that
+rebuilds (`flask index ensure` does it). Applying a row twice is harmless:
+the indexer re-reads the current state of the document from the database.
+
+Writers: one sync at a time per index (a lock file, waited for up to
+SEARCH_WRITER_TIMEOUT seconds). A sync that cannot get the lock leaves its
+rows in the outbox, and the holder of the lock reads the outbox again before
+it lets go, so no update is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from whoosh.writing import SegmentWriter
+
+from ldnsite.content.store import ContentStore
+from ldnsite.db import utcnow
+from ldnsite.forum.models import PUBLISHED, Post, Topic
+from ldnsite.search.documents import forum_documents, opening_post, page_document, post_document, topic_document
+from ldnsite.search.models import SearchOutbox
+from ldnsite.search.storage import Generation, IndexStore
+
+log = logging.getLogger(__name__)
+
+# Bump when the schema or what goes into a document changes: `index ensure` then rebuilds.
+SCHEMA_VERSION = 1
+BATCH = 500
+
+
+class IndexBusy(RuntimeError):
+    """Another process kept the index lock past the timeout; the outbox keeps the rows."""
+
+
+class Indexer:
+    def __init__(self, app: Flask, store: IndexStore) -> None:
+        self.store = store
+        self.content: ContentStore = app.extensions["content"]
+        self.content_dir = Path(app.config["CONTENT_DIR"])
+        self.sessionmaker = app.extensions["db_sessionmaker"]
+        self.timeout = float(app.config.get("SEARCH_WRITER_TIMEOUT", 10.0))
+        self.grace = float(app.config.get("SEARCH_OUTBOX_GRACE_SECONDS", 60.0))
+        self.retention = float(app.config.get("SEARCH_OUTBOX_RETENTION_SECONDS", 86400.0))
+        self.rebuild_procs = int(app.config.get("SEARCH_REBUILD_PROCS", 1))
+        self._last_prune = 0.0
+        self._prune_lock = threading.Lock()
+
+    # ---- locks ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _sync_lock(self, gen: Generation) -> Iterator[None]:
+        """flock on a file in the generation: excludes other threads and processes alike."""
+        deadline = time.monotonic() + self.timeout
+        with open(gen.path / "SYNC.lock", "a+") as fh:
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusy(f"index {gen.name} is busy") from None
+                    time.sleep(0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    # ---- applying the outbox -------------------------------------------------------------
+
+    def sync(self, pages: bool = False) -> int:
+        """Apply outbox rows this index has not applied; returns how many. Builds the index if missing."""
+        gen = self.store.live()
+        if gen is None:
+            self.rebuild()
+            return 0
+        applied = self._sync_generation(gen, pages=pages)
+        self._maybe_prune(gen)
+        return applied
+
+    def _sync_generation(self, gen: Generation, pages: bool = False) -> int:
+        total = 0
+        with self._sync_lock(gen):
+            ix = gen.open()
+            if pages:
+                self._reindex_pages(gen, ix)
+            while True:
+                with self.sessionmaker() as session:
+                    state = gen.read_state()
+                    safe = int(state.get("safe", 0))
+                    applied = set(state.get("applied", []))
+                    limit = BATCH + len(applied)
+                    rows = session.execute(
+                        select(SearchOutbox.id, SearchOutbox.doc_kind, SearchOutbox.doc_id, SearchOutbox.created_at)
+                        .where(SearchOutbox.id > safe)
+                        .order_by(SearchOutbox.id)
+                        .limit(limit)
+                    ).all()
+                    new = [r for r in rows if r.id not in applied]
+                    if new:
+                        writer = ix.writer(timeout=self.timeout, delay=0.02)
+                        try:
+                            for kind, ref in dict.fromkeys((r.doc_kind, r.doc_id) for r in new):
+                                self._apply(writer, session, kind, ref)
+                        except BaseException:
+                            writer.cancel()
+                            raise
+                        writer.commit(merge=True)
+                        applied.update(r.id for r in new)
+                        total += len(new)
+                    safe = self._advance(safe, rows, applied)
+                    state.update(safe=safe, applied=sorted(i for i in applied if i > safe), synced_at=utcnow().isoformat())
+                    gen.write_state(state)
+                if len(rows) < limit:
+                    return total
+
+    def _advance(self, safe: int, rows: list, applied: set[int]) -> int:
+        """Move `safe` over applied rows old enough that no earlier id can still be uncommitted."""
+        cutoff = utcnow() - timedelta(seconds=self.grace)
+        for row in rows:  # ascending ids
+            if row.id not in applied or row.created_at > cutoff:
+                break
+            safe = row.id
+        return safe
+
+    def _apply(self, writer: SegmentWriter, session: Session, kind: str, ref: str) -> None:
+        if kind == "page":
+            page = self.content.get(ref)
+            if page is not None:
+                writer.update_document(**page_document(self.content, page))
+            else:
+                writer.delete_by_term("key", f"page:{ref}")
+            return
+        try:
+            number = int(ref)
+        except ValueError:
+            log.warning("search outbox: ignoring %s id %r", kind, ref)
+            return
+        if kind == "topic":
+            self._apply_topic(writer, session, number, replies=True)
+        elif kind == "post":
+            post = session.get(Post, number)
+            if post is None:
+                writer.delete_by_term("key", f"post:{number}")
+                return
+            opening = opening_post(session, post.topic_id)
+            if opening is not None and opening.id == post.id:
+                writer.delete_by_term("key", f"post:{number}")
+                self._apply_topic(writer, session, post.topic_id, replies=False)
+            elif post.status == PUBLISHED and post.topic.status == PUBLISHED:
+                writer.update_document(**post_document(post))
+            else:
+                writer.delete_by_term("key", f"post:{number}")
+
+    def _apply_topic(self, writer: SegmentWriter, session: Session, topic_id: int, replies: bool) -> None:
+        topic = session.get(Topic, topic_id)
+        if topic is None or topic.status != PUBLISHED:
+            writer.delete_by_term("topic", str(topic_id))  # the topic and all its replies
+            writer.delete_by_term("key", f"topic:{topic_id}")
+            return
+        opening = opening_post(session, topic_id)
+        writer.update_document(**topic_document(self.content, topic, opening))
+        if replies:
+            for post in session.scalars(select(Post).where(Post.topic_id == topic_id)):
+                if opening is not None and post.id == opening.id:
+                    continue
+                if post.status == PUBLISHED:
+                    writer.update_document(**post_document(post))
+                else:
+                    writer.delete_by_term("key", f"post:{post.id}")
+
+    def _reindex_pages(self, gen: Generation, ix) -> None:
+        """Replace every page document (the caller holds the sync lock)."""
+        signature = self.content_signature()
+        self.content.refresh(force=True)
+        writer = ix.writer(timeout=self.timeout, delay=0.02)
+        try:
+            writer.delete_by_term("kind", "page")
+            for page in self.content.all():
+                writer.add_document(**page_document(self.content, page))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(merge=True)
+        state = gen.read_state()
+        state["content_signature"] = signature
+        gen.write_state(state)
+
+    def _maybe_prune(self, gen: Generation) -> int:
+        """Delete outbox rows older than the retention period that this index has applied."""
+        now = time.monotonic()
+        if now - self._last_prune < 60 or not self._prune_lock.acquire(blocking=False):
+            return 0
+        try:
+            self._last_prune = now
+            return self.prune_outbox(gen)
+        finally:
+            self._prune_lock.release()
+
+    def prune_outbox(self, gen: Generation | None = None) -> int:
+        gen = gen or self.store.live()
+        if gen is None:
+            return 0
+        safe = int(gen.read_state().get("safe", 0))
+        cutoff = utcnow() - timedelta(seconds=self.retention)
+        with self.sessionmaker() as session:
+            result = session.execute(
+                delete(SearchOutbox).where(SearchOutbox.id <= safe, SearchOutbox.created_at < cutoff)
+            )
+            session.commit()
+            return result.rowcount or 0
+
+    # ---- full builds ---------------------------------------------------------------------
+
+    def content_signature(self) -> str:
+        """A hash of every page file: `index ensure` reindexes pages when it changes."""
+        digest = hashlib.sha256(f"schema-{SCHEMA_VERSION}".encode())
+        for path in sorted(self.content_dir.glob("*.md")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def rebuild(self) -> dict:
+        """Build a complete new index beside the live one, catch it up with the outbox, swap it in."""
+        with self.store.rebuild_lock():
+            started = time.monotonic()
+            signature = self.content_signature()
+            self.content.refresh(force=True)
+            with self.sessionmaker() as session:
+                cutoff = utcnow() - timedelta(seconds=self.grace)
+                # Rows newer than this are applied again after the build: harmless, and nothing is missed.
+                safe = session.scalar(select(func.max(SearchOutbox.id)).where(SearchOutbox.created_at < cutoff)) or 0
+                gen = self.store.new_generation()
+                try:
+                    ix = gen.open()
+                    writer = ix.writer(limitmb=128, procs=self.rebuild_procs, multisegment=self.rebuild_procs > 1)
+                    count = 0
+                    try:
+                        for page in self.content.all():
+                            writer.add_document(**page_document(self.content, page))
+                            count += 1
+                        for doc in forum_documents(session, self.content):
+                            writer.add_document(**doc)
+                            count += 1
+                    except BaseException:
+                        writer.cancel()
+                        raise
+                    writer.commit()
+                    gen.write_state({
+                        "safe": safe, "applied": [], "content_signature": signature, "schema": SCHEMA_VERSION,
+                        "built_at": utcnow().isoformat(), "synced_at": utcnow().isoformat(), "built_docs": count,
+                    })
+                    self._sync_generation(gen)
+                except BaseException:
+                    self.store.discard(gen)
+                    raise
+            previous = self.store.swap(gen)
+            self._sync_generation(gen)  # rows committed while the pointer moved
+            seconds = time.monotonic() - started
+            return {"generation": gen.name, "replaced": previous.name if previous else None,
+                    "documents": count, "seconds": seconds}
+
+    def ensure(self) -> str:
+        """Build the index if missing or outdated, reindex pages if site/ changed, then sync."""
+        gen = self.store.live()
+        if gen is None:
+            self.rebuild()
+            return "built: there was no index"
+        state = gen.read_state()
+        if state.get("schema") != SCHEMA_VERSION:
+            self.rebuild()
+            return "rebuilt: the index was made by another version of the schema"
+        synced = state.get("synced_at")
+        if synced and synced < (utcnow() - timedelta(seconds=self.retention)).isoformat():
+            self.rebuild()
+            return "rebuilt: the last sync is older than the outbox retention"
+        changed = state.get("content_signature") != self.content_signature()
+        applied = self.sync(pages=changed)
+        return ("pages reindexed (site/ changed); " if changed else "up to date; ") + f"{applied} outbox rows applied"
+
+    def status(self) -> dict:
+        gen = self.store.live()
+        if gen is None:
+            return {"index": "missing"}
+        state = gen.read_state()
+        ix = gen.open()
+        with ix.reader() as reader:
+            docs = reader.doc_count()
+            segments = len(ix._segments())
+        with self.sessionmaker() as session:
+            safe = int(state.get("safe", 0))
+            applied = set(state.get("applied", []))
+            pending_ids = [i for i in session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > safe)) if i not in applied]
+            rows = session.scalar(select(func.count(SearchOutbox.id))) or 0
+        return {
+            "index": str(gen.path),
+            "documents": docs,
+            "segments": segments,
+            "built_at": state.get("built_at"),
+            "synced_at": state.get("synced_at"),
+            "outbox_rows": rows,
+            "outbox_pending": len(pending_ids),
+            "high_water_mark": safe,
+            "pages_current": state.get("content_signature") == self.content_signature(),
+        }

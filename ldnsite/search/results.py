@@ -1,0 +1,119 @@
+"""From hits (ids) to what a reader sees: rows checked against the database, snippets cut from them.
+
+Why snippets come from the database and not the index: the index may lag a
+moment behind a moderator. Cutting the snippet from the current row, after
+checking that the row is still published, means the page can only show text
+a reader may see now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
+
+from ldnsite.content.store import ContentStore
+from ldnsite.search.documents import html_to_text, load_visible, page_conditions, page_text
+from ldnsite.search.schema import stemming_analyzer
+from ldnsite.search.service import Hit
+
+PAGE_KIND_LABELS = {"article": "Article", "treatment": "Treatment", "condition": "Condition", "info": "Information"}
+SNIPPET_CHARS = 160
+_ANALYZER = stemming_analyzer()
+
+
+class MarkFormatter(Formatter):
+    """<mark> around matched words; every piece of text HTML-escaped."""
+
+    between = " … "
+
+    def _text(self, text: str) -> str:
+        return str(escape(text))
+
+    def format_token(self, text: str, token, replace: bool = False) -> str:
+        return "<mark>" + str(escape(get_text(text, token, replace))) + "</mark>"
+
+
+@dataclass
+class ResultItem:
+    kind: str  # page | topic | post
+    kind_label: str
+    title: str
+    url: str
+    date: date | None
+    conditions: list[str] = field(default_factory=list)
+    snippet: Markup = field(default_factory=Markup)
+
+    def as_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "kind_label": self.kind_label,
+            "title": self.title,
+            "url": self.url,
+            "date": self.date.isoformat() if self.date else None,
+            "conditions": self.conditions,
+            "snippet_html": str(self.snippet),
+        }
+
+
+def snippet(text: str, terms: frozenset[str]) -> Markup:
+    if not text:
+        return Markup("")
+    if terms:
+        marked = highlight(text, terms, _ANALYZER, ContextFragmenter(maxchars=SNIPPET_CHARS, surround=50),
+                           MarkFormatter(), top=2)
+        if marked:
+            # Safe: MarkFormatter escaped every piece of text; only its own <mark> tags are raw.
+            return Markup(marked)  # noqa: S704
+    short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return escape(short)
+
+
+def _day(value: date | datetime | None) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: ContentStore) -> list[ResultItem]:
+    """Rows for the hits, in hit order, dropping anything not visible in the database right now."""
+    topic_ids = {int(h.ref) for h in hits if h.kind == "topic" and h.ref.isdigit()}
+    post_ids = {int(h.ref) for h in hits if h.kind == "post" and h.ref.isdigit()}
+    visible = load_visible(session, set(topic_ids), post_ids)
+    items: list[ResultItem] = []
+    for hit in hits:
+        if hit.kind == "page":
+            page = store.get(hit.ref)
+            if page is None:
+                continue
+            conditions = [] if page.kind == "condition" else page_conditions(store, page.conditions)
+            items.append(ResultItem("page", PAGE_KIND_LABELS.get(page.kind, "Page"), page.title, page.url,
+                                    _day(page.reviewed), conditions, snippet(page_text(page), terms)))
+        elif hit.kind == "topic" and hit.ref.isdigit():
+            topic = visible.topics.get(int(hit.ref))
+            if topic is None:
+                continue
+            opening = visible.openings.get(topic.id)
+            items.append(ResultItem("topic", "Forum topic", topic.title, f"/forum/t/{topic.id}", _day(topic.created_at),
+                                    _topic_conditions(store, topic.page_slug),
+                                    snippet(html_to_text(opening.body_html) if opening else "", terms)))
+        elif hit.kind == "post" and hit.ref.isdigit():
+            post = visible.posts.get(int(hit.ref))
+            if post is None:
+                continue
+            topic = visible.topics[post.topic_id]
+            items.append(ResultItem("post", "Forum reply", f"Reply in “{topic.title}”",
+                                    f"/forum/t/{topic.id}#post-{post.id}", _day(post.created_at),
+                                    _topic_conditions(store, topic.page_slug),
+                                    snippet(html_to_text(post.body_html), terms)))
+    return items
+
+
+def _topic_conditions(store: ContentStore, slug: str | None) -> list[str]:
+    if not slug:
+        return []
+    page = store.get(slug)
+    if page is None:
+        return []
+    return [page.title] if page.kind == "condition" else page_conditions(store, page.conditions)

@@ -1,0 +1,98 @@
+"""/search and /opensearch.xml. The URL and its parameters are a contract (design.md)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, current_app, jsonify, render_template, request, url_for
+
+from ldnsite.content import store
+from ldnsite.db import get_session
+from ldnsite.search import bp, service
+from ldnsite.search.querylang import clean
+from ldnsite.search.results import hydrate
+from ldnsite.search.service import KIND_FILTERS, MAX_PAGE, SORTS
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS = {"all": "Everything", "pages": "Information pages", "forum": "Forum"}
+SORT_LABELS = {"relevance": "Best match", "date": "Newest first"}
+USEFUL_PAGES = ("low-dose-naltrexone", "fibromyalgia", "me-cfs")
+
+
+def _page_number(value: str | None) -> int:
+    """Clamp rather than refuse: a hand-edited page number still gets a sensible page."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return max(1, min(number, MAX_PAGE))
+
+
+@bp.get("/search")
+def search():
+    raw = request.args.get("q", "")
+    query, _ = clean(raw)
+    kind = request.args.get("kind", "all") or "all"
+    sort = request.args.get("sort", "relevance") or "relevance"
+    as_json = request.args.get("format") == "json"
+    page = _page_number(request.args.get("page"))
+
+    error = None
+    if kind not in KIND_FILTERS:
+        error = "Choose where to search: everything, information pages or the forum."
+        kind = "all"
+    elif sort not in SORTS:
+        error = "Choose how to sort: best match or newest first."
+        sort = "relevance"
+    if error:
+        if as_json:
+            return jsonify(error=error), 400
+        return _render(query=query, kind=kind, sort=sort, error=error), 400
+
+    outcome = items = None
+    if query:
+        outcome = service().search(query, kind=kind, sort=sort, page=page)
+        items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store())
+    if as_json:
+        return jsonify(
+            query=query,
+            kind=kind,
+            sort=sort,
+            page=outcome.page if outcome else 1,
+            pages=outcome.pages if outcome else 0,
+            total=outcome.total if outcome else 0,
+            did_you_mean=outcome.did_you_mean if outcome else None,
+            any_words=outcome.any_words if outcome else False,
+            results=[item.as_json() for item in items or []],
+        )
+    return _render(query=query, kind=kind, sort=sort, outcome=outcome, items=items)
+
+
+def _render(query: str, kind: str, sort: str, outcome=None, items=None, error: str | None = None) -> str:
+    pages = store()
+    useful = [p for p in (pages.get(slug) for slug in USEFUL_PAGES) if p is not None]
+
+    def url_for_page(number: int) -> str:
+        return url_for("search.search", q=query, kind=kind, sort=sort, page=number)
+
+    return render_template(
+        "search/results.html",
+        query=query,
+        kind=kind,
+        sort=sort,
+        outcome=outcome,
+        items=items,
+        error=error,
+        useful=useful,
+        kind_labels=KIND_LABELS,
+        sort_labels=SORT_LABELS,
+        url_for_page=url_for_page,
+        header_query=query,
+    )
+
+
+@bp.get("/opensearch.xml")
+def opensearch():
+    body = render_template("search/opensearch.xml", site_url=current_app.config["SITE_URL"])
+    return Response(body, mimetype="application/opensearchdescription+xml")

@@ -1,0 +1,177 @@
+"""The query service: pooled searchers refreshed when the index changes, and a result cache.
+
+Why a pool rather than one shared searcher: without memory mapping Whoosh
+reads files through shared file objects, which are not safe for two threads
+at once. Each request borrows a searcher, refreshes it if the index changed
+(`Searcher.refresh()` reuses the readers of unchanged segments), and gives it
+back, so a process keeps one searcher per concurrent request and never opens
+one per query.
+
+Results are ids only (kind, ref). The caller loads the rows and checks them
+against the database (see results.py), so the cache can never show a post
+the database has hidden since.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from whoosh.query import And, Or, Term
+
+from ldnsite.search.indexer import Indexer
+from ldnsite.search.query import BuiltQuery, QueryBuilder
+from ldnsite.search.querylang import ParsedQuery, parse
+from ldnsite.search.storage import IndexStore
+from ldnsite.search.synonyms import SynonymFile
+
+KIND_FILTERS = {
+    "all": None,
+    "pages": Term("kind", "page"),
+    "forum": Or([Term("kind", "topic"), Term("kind", "post")]),
+}
+SORTS = ("relevance", "date")
+PER_PAGE = 10
+MAX_PAGE = 50
+POOL_SIZE = 8
+CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # page | topic | post
+    ref: str
+    url: str
+    date: datetime | None
+
+
+@dataclass
+class Outcome:
+    query: str  # the cleaned query that was searched
+    total: int = 0
+    page: int = 1
+    pages: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    did_you_mean: str | None = None
+    any_words: bool = False  # no result had every word, so these match some of them
+    truncated: bool = False
+    highlight_terms: frozenset[str] = frozenset()
+
+
+class SearcherPool:
+    def __init__(self, store: IndexStore, indexer: Indexer) -> None:
+        self.store = store
+        self.indexer = indexer
+        self._lock = threading.Lock()
+        self._signature: tuple | None = None
+        self._ix = None
+        self._idle: list = []
+
+    def _current(self):
+        """Reopen when the `current` pointer moved (a rebuild swapped in a new index)."""
+        signature = self.store.pointer_signature()
+        if signature is None:
+            self.indexer.rebuild()  # first search on a fresh install: build rather than fail
+            signature = self.store.pointer_signature()
+        if signature != self._signature or self._ix is None:
+            gen = self.store.live()
+            if gen is None:
+                raise RuntimeError("search index missing after rebuild")
+            for s in self._idle:
+                s.close()
+            self._idle, self._ix, self._signature = [], gen.open(), signature
+        return self._ix
+
+    @contextlib.contextmanager
+    def searcher(self) -> Iterator:
+        with self._lock:
+            ix = self._current()
+            s = self._idle.pop() if self._idle else None
+        s = ix.searcher() if s is None else s.refresh()
+        try:
+            yield s
+        finally:
+            with self._lock:
+                if ix is self._ix and len(self._idle) < POOL_SIZE:
+                    self._idle.append(s)
+                else:
+                    s.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for s in self._idle:
+                s.close()
+            self._idle, self._ix, self._signature = [], None, None
+
+
+class SearchService:
+    def __init__(self, store: IndexStore, indexer: Indexer, synonyms: SynonymFile) -> None:
+        self.pool = SearcherPool(store, indexer)
+        self.synonyms = synonyms
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def search(self, raw: str, kind: str = "all", sort: str = "relevance", page: int = 1) -> Outcome:
+        parsed = parse(raw)
+        page = max(1, min(page, MAX_PAGE))
+        with self.pool.searcher() as searcher:
+            key = (parsed.cleaned, kind, sort, page, searcher.ixreader.generation(), id(self.synonyms.get()))
+            with self._cache_lock:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+                    return cached
+            outcome = self._run(searcher, parsed, kind, sort, page)
+        with self._cache_lock:
+            self._cache[key] = outcome
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return outcome
+
+    def _run(self, searcher, parsed: ParsedQuery, kind: str, sort: str, page: int) -> Outcome:
+        outcome = Outcome(query=parsed.cleaned, truncated=parsed.truncated, page=page)
+        built: BuiltQuery = QueryBuilder(searcher, self.synonyms.get()).build(parsed)
+        outcome.did_you_mean = built.did_you_mean
+        outcome.highlight_terms = built.highlight_terms
+        if built.query is None:
+            return outcome
+        results = self._collect(searcher, built.query, kind, sort, page)
+        if results is None and built.any_query is not None:
+            results = self._collect(searcher, built.any_query, kind, sort, page)
+            outcome.any_words = results is not None
+        if results is None:
+            return outcome
+        total, hits, page = results
+        outcome.total, outcome.page, outcome.hits = total, page, hits
+        outcome.pages = min(MAX_PAGE, math.ceil(total / PER_PAGE))
+        return outcome
+
+    def _collect(self, searcher, query, kind: str, sort: str, page: int):
+        kind_filter = KIND_FILTERS[kind]
+        if kind_filter is not None:
+            query = And([query, kind_filter])
+        by_date = sort == "date"
+        for _attempt in range(2):
+            limit = page * PER_PAGE
+            if by_date:
+                results = searcher.search(query, limit=limit, sortedby="date", reverse=True, terms=False)
+            else:
+                results = searcher.search(query, limit=limit, terms=False)
+            total = len(results)
+            if total == 0:
+                return None
+            last = math.ceil(total / PER_PAGE)
+            if page > last:  # past the end: show the last page rather than an empty one
+                page = last
+                continue
+            break
+        hits = []
+        for hit in results[(page - 1) * PER_PAGE : page * PER_PAGE]:
+            stored = hit.fields()
+            hits.append(Hit(stored["kind"], stored["ref"], stored.get("url", ""), stored.get("date")))
+        return total, hits, page
