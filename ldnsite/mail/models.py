@@ -18,7 +18,7 @@ class OutboundMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The same event never produces two messages: e.g. "reply:<post id>:<user id>".
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    category: Mapped[str] = mapped_column(String(32))  # essential | notification | ...
+    category: Mapped[str] = mapped_column(String(32))  # password_reset | account | opt_in | notification | moderation
     to_addr: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     text_body: Mapped[str] = mapped_column(Text)
@@ -29,6 +29,12 @@ class OutboundMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A delivering process leases the row until claimed_until, so two processes
+    # flushing at once never send it twice; an expired lease (a crash) frees it again.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    # Set when the server refused the message for good (5xx); it is kept, not retried.
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Suppression(Base):

@@ -1,0 +1,152 @@
+"""Delivering queued messages: claim, send, record; retry with exponential backoff.
+
+Why claim each row with a conditional UPDATE before sending: two processes
+(two web workers after their commits, or `flask mail flush` next to a worker)
+may look at the same waiting message at once. The UPDATE only succeeds for a
+row nobody else holds, so exactly one of them sends it. The claim is a lease
+(claimed_until): if a process dies mid-send, the row becomes free again later.
+
+Nothing is lost while the SMTP server is down: a failed attempt leaves the row
+waiting with its next attempt pushed back (1 min, 2, 4, ... at most 6 h), and
+the next send or `flask mail flush` tries again.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import and_, or_, select, update
+
+from ldnsite.db import utcnow
+from ldnsite.mail import compose
+from ldnsite.mail.addresses import address_hash
+from ldnsite.mail.models import OutboundMessage, Suppression
+from ldnsite.mail.transports import PermanentFailure, Transport, from_url
+
+QUEUE = OutboundMessage.__table__
+SUPPRESSIONS = Suppression.__table__
+LEASE = timedelta(minutes=5)
+# Sent even to an opted-out address: each was asked for by the person, just now.
+ALWAYS_DELIVERED = frozenset({"password_reset", "opt_in"})
+# Failures that mean "the server is unreachable": stop the batch, the rest waits.
+CONNECTION_ERRORS = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    failed: int = 0  # attempts that failed and will be retried
+    refused: int = 0  # permanently refused (5xx, bad address): kept, not retried
+    suppressed: int = 0  # the address opted out after the message was queued
+    skipped: int = 0  # another process held the row
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.failed + self.refused
+
+
+def _available(now, due_only: bool):
+    cond = and_(
+        QUEUE.c.sent_at.is_(None),
+        QUEUE.c.cancelled_at.is_(None),
+        QUEUE.c.failed_at.is_(None),
+        or_(QUEUE.c.claimed_until.is_(None), QUEUE.c.claimed_until < now),
+    )
+    if due_only:
+        cond = and_(cond, QUEUE.c.next_attempt_at <= now)
+    return cond
+
+
+def backoff(attempts: int, config) -> timedelta:
+    """Delay before the next try after `attempts` failed ones: base * 2^(attempts-1), capped."""
+    base = float(config.get("MAIL_RETRY_BASE_SECONDS", 60))
+    cap = float(config.get("MAIL_RETRY_MAX_SECONDS", 6 * 3600))
+    return timedelta(seconds=min(cap, base * 2 ** max(0, min(attempts - 1, 30))))
+
+
+def waiting_ids(app: Flask, *, due_only: bool = True, ids: Iterable[int] | None = None,
+                limit: int | None = None) -> list[int]:
+    stmt = select(QUEUE.c.id).where(_available(utcnow(), due_only)).order_by(QUEUE.c.id)
+    if ids is not None:
+        stmt = stmt.where(QUEUE.c.id.in_(list(ids)))
+    if limit:
+        stmt = stmt.limit(limit)
+    with app.extensions["db_engine"].connect() as conn:
+        return list(conn.execute(stmt).scalars())
+
+
+def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = True,
+            limit: int | None = None) -> Report:
+    """Send waiting messages (those named by `ids`, or all), each at most once across processes.
+
+    due_only=False ignores the backoff schedule: an operator's `flask mail flush`
+    after fixing the SMTP server should not wait hours for the next slot.
+    """
+    engine = app.extensions["db_engine"]
+    config = app.config
+    report = Report()
+    transport: Transport | None = None
+    try:
+        for message_id in waiting_ids(app, due_only=due_only, ids=ids, limit=limit):
+            token = uuid.uuid4().hex
+            with engine.begin() as conn:
+                now = utcnow()
+                claimed = conn.execute(
+                    update(QUEUE)
+                    .where(QUEUE.c.id == message_id, _available(now, due_only))
+                    .values(claimed_until=now + LEASE, claim_token=token)
+                ).rowcount == 1
+            if not claimed:
+                report.skipped += 1
+                continue
+            with engine.connect() as conn:
+                row = conn.execute(select(QUEUE).where(QUEUE.c.id == message_id)).one()
+                opted_out = row.category not in ALWAYS_DELIVERED and conn.execute(
+                    select(SUPPRESSIONS.c.id).where(SUPPRESSIONS.c.address_hash == address_hash(row.to_addr, config))
+                ).first() is not None
+            if opted_out:
+                _finish(engine, message_id, token, cancelled_at=utcnow(), last_error="address opted out")
+                report.suppressed += 1
+                continue
+            try:
+                data = compose.to_bytes(row, config)
+                envelope_from = compose.sender(config).addr_spec
+                envelope_to = compose.ascii_address(row.to_addr)
+                if transport is None:
+                    transport = from_url(config["MAIL_URL"], timeout=float(config.get("MAIL_TIMEOUT", 10)))
+                transport.send(envelope_from, envelope_to, data)
+            except (PermanentFailure, ValueError) as exc:
+                _finish(engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1,
+                        last_error=f"refused: {exc}"[:1000])
+                report.refused += 1
+                app.logger.warning("mail %s refused for good: %s", message_id, exc)
+            except Exception as exc:  # noqa: BLE001 - any failure must leave the row waiting, not crash the caller
+                attempts = row.attempts + 1
+                _finish(engine, message_id, token, attempts=attempts, next_attempt_at=utcnow() + backoff(attempts, config),
+                        last_error=f"{type(exc).__name__}: {exc}"[:1000])
+                report.failed += 1
+                app.logger.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
+                if isinstance(exc, CONNECTION_ERRORS):
+                    break  # the server is unreachable: the rest waits for the next try
+            else:
+                _finish(engine, message_id, token, sent_at=utcnow(), attempts=row.attempts + 1, last_error=None)
+                report.sent += 1
+    finally:
+        if transport is not None:
+            transport.close()
+    return report
+
+
+def _finish(engine, message_id: int, token: str, **values) -> None:
+    """Record the outcome and release the lease, only if we still hold it."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(QUEUE)
+            .where(QUEUE.c.id == message_id, QUEUE.c.claim_token == token)
+            .values(claimed_until=None, claim_token=None, **values)
+        )

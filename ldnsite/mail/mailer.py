@@ -1,0 +1,151 @@
+"""The one mailer: every email the site sends is queued here.
+
+Why queue in the caller's transaction and deliver after its commit: the
+message exists exactly when the event that caused it does (a rolled-back
+reply mails nobody), and nothing is sent for a change that never happened.
+Delivery runs in the session's after_commit event (MAIL_DELIVER_ON_COMMIT);
+whatever fails there stays queued for the next send or `flask mail flush`.
+
+Categories:
+- password_reset  delivered even to opted-out addresses (the person asked for it)
+- account         verification and other account mail
+- opt_in          the double opt-in confirmation (sent only to opted-out addresses, on request)
+- notification    reply notifications: non-essential, carries List-Unsubscribe
+- moderation      notices to authors: non-essential, carries List-Unsubscribe
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template
+from markupsafe import escape
+from sqlalchemy import event, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ldnsite.db import utcnow
+from ldnsite.mail.addresses import check_recipient, clean_header_text
+from ldnsite.mail.compose import NON_ESSENTIAL
+from ldnsite.mail.delivery import ALWAYS_DELIVERED, deliver
+from ldnsite.mail.models import OutboundMessage
+from ldnsite.mail.suppression import is_suppressed
+from ldnsite.mail.tokens import unsubscribe_url
+
+CATEGORIES = frozenset({"password_reset", "account", "opt_in", "notification", "moderation"})
+PENDING = "ldnsite.mail.pending"  # session.info key: ids queued in the open transaction
+AFTER_COMMIT_BATCH = 20  # older due retries also sent after a commit, at most this many
+
+
+def queue(session: Session, *, to: str, subject: str, template: str, context: dict, category: str,
+          dedupe_key: str) -> OutboundMessage | None:
+    """Queue one email in the caller's transaction; it is delivered after the caller commits.
+
+    Returns None when nothing was queued: the address opted out (unless the
+    category is password_reset), or a message with this dedupe_key exists already.
+    Raises ValueError for an unknown category or an address that is not one plain address.
+    """
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown mail category {category!r}")
+    if not dedupe_key or len(dedupe_key) > 200:
+        raise ValueError("dedupe_key must be 1 to 200 characters")
+    to = check_recipient(to)
+    if category not in ALWAYS_DELIVERED and is_suppressed(session, to):
+        return None
+    if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)) is not None:
+        return None
+    text_body, html_body = render(template, context, to=to, category=category)
+    message = OutboundMessage(
+        dedupe_key=dedupe_key,
+        category=category,
+        to_addr=to,
+        subject=clean_header_text(subject)[:200],
+        text_body=text_body,
+        html_body=html_body,
+        attempts=0,
+        created_at=utcnow(),
+        next_attempt_at=utcnow(),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # A savepoint, so a concurrent transaction that queued the same event
+        # first costs us this message, not the caller's whole transaction.
+        try:
+            with session.begin_nested():
+                session.add(message)
+        except IntegrityError:
+            return None
+    else:
+        # SQLite serialises writers, and the caller has normally written already,
+        # so the check above cannot race; pysqlite's SAVEPOINT would not nest safely.
+        session.add(message)
+        session.flush()
+    session.info.setdefault(PENDING, []).append(message.id)
+    return message
+
+
+def cancel(session: Session, dedupe_key_prefix: str) -> int:
+    """Cancel not-yet-sent messages whose dedupe key starts with the prefix. Returns how many.
+
+    In the caller's transaction: e.g. removing a post cancels its reply notifications.
+    """
+    if not dedupe_key_prefix:
+        raise ValueError("an empty prefix would cancel every message")
+    escaped = dedupe_key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.dedupe_key.like(escaped + "%", escape="\\"),
+            OutboundMessage.sent_at.is_(None),
+            OutboundMessage.cancelled_at.is_(None),
+        )
+        .values(cancelled_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def render(template: str, context: dict, *, to: str, category: str) -> tuple[str, str]:
+    """Text and HTML bodies from templates/mail/<template>.txt and .html.
+
+    Each template gets `context` plus site_url, site_name, unsubscribe_url and
+    opt_out_url. A non-essential message always shows its unsubscribe link:
+    if a template leaves it out, the mail footer is added.
+    """
+    config = current_app.config
+    unsub = unsubscribe_url(to, config)
+    ctx = {
+        **context,
+        "site_url": config["SITE_URL"],
+        "site_name": config.get("SITE_NAME", "LDN Guide"),
+        "unsubscribe_url": unsub,
+        "opt_out_url": f"{config['SITE_URL']}/opt-out",
+    }
+    text = render_template(f"mail/{template}.txt", **ctx)
+    html = render_template(f"mail/{template}.html", **ctx)
+    if category in NON_ESSENTIAL:
+        if unsub not in text:
+            text = text.rstrip("\n") + "\n\n" + render_template("mail/_footer.txt", **ctx)
+        if str(escape(unsub)) not in html:
+            footer = render_template("mail/_footer.html", **ctx)
+            head, sep, tail = html.rpartition("</body>")
+            html = f"{head}{footer}{sep}{tail}" if sep else f"{html}{footer}"
+    return text, html
+
+
+def init_app(app: Flask) -> None:
+    """Deliver what a transaction queued right after it commits, on every session of this app."""
+    maker = app.extensions["db_sessionmaker"]
+
+    @event.listens_for(maker, "after_commit")
+    def _deliver_after_commit(session: Session) -> None:
+        ids = session.info.pop(PENDING, None)
+        if not ids or not app.config.get("MAIL_DELIVER_ON_COMMIT", True):
+            return
+        try:
+            deliver(app, ids=ids)
+            deliver(app, due_only=True, limit=AFTER_COMMIT_BATCH)  # earlier failures whose retry is due
+        except Exception:  # the caller's commit succeeded; mail waits for the next try
+            app.logger.exception("mail delivery after commit failed; messages stay queued")
+
+    @event.listens_for(maker, "after_soft_rollback")
+    def _forget_rolled_back(session: Session, previous_transaction) -> None:
+        if previous_transaction.parent is None and not previous_transaction.nested:
+            session.info.pop(PENDING, None)
