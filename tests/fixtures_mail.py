@@ -3,9 +3,10 @@
 - `outbox`: the messages the file transport wrote (the default in tests), parsed.
 - `smtp_server`: a real aiosmtpd SMTP server on a free loopback port that can be
   stopped and started again, to show what happens while the server is down.
-- `smtp_app_config`: app_config pointing the mailer at that server. A module opts in with
+  A module points its app at it with
       @pytest.fixture
-      def app_config(smtp_app_config): return smtp_app_config
+      def app_config(app_config, smtp_server):
+          return {**app_config, **smtp_config(smtp_server)}
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class _Sink:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
 
-    async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, _server, _session, envelope):  # aiosmtpd names its hooks so
         with self.server.lock:
             self.server.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 OK"
@@ -116,6 +117,6 @@ def smtp_server():
     server.stop()
 
 
-@pytest.fixture
-def smtp_app_config(app_config, smtp_server) -> dict:
-    return {**app_config, "MAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}", "MAIL_TIMEOUT": 5}
+def smtp_config(server: SMTPServer) -> dict:
+    """Config that sends the app's mail to `server`."""
+    return {"MAIL_URL": f"smtp://127.0.0.1:{server.port}", "MAIL_TIMEOUT": 5}

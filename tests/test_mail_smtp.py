@@ -1,0 +1,189 @@
+"""The mailer against a real SMTP server (aiosmtpd on loopback): delivery, opt-out, outages, races."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from ldnsite import create_app
+from ldnsite.db import get_session
+from ldnsite.mail.delivery import deliver
+from ldnsite.mail.mailer import cancel, queue
+from ldnsite.mail.models import OutboundMessage
+from ldnsite.mail.suppression import suppress
+from ldnsite.mail.tokens import unsubscribe_url
+from tests.fixtures_mail import smtp_config
+
+pytestmark = pytest.mark.both_databases
+
+LONG_SITE = "https://community.low-dose-naltrexone-guide.example.org"
+
+
+@pytest.fixture
+def app_config(app_config, smtp_server):
+    return {**app_config, **smtp_config(smtp_server), "SITE_URL": LONG_SITE}
+
+
+def send(app, to: str, key: str, category: str = "notification") -> OutboundMessage | None:
+    """Queue one message in a transaction of its own and commit (delivery follows the commit)."""
+    with app.app_context():
+        session = get_session()
+        message = queue(session, to=to, subject="A reply to your topic", template="mail_opt_in",
+                        context={"confirm_url": f"{LONG_SITE}/somewhere"}, category=category, dedupe_key=key)
+        session.commit()
+        return message
+
+
+def waiting(app) -> int:
+    with app.app_context():
+        return get_session().scalar(
+            select(func.count()).select_from(OutboundMessage).where(OutboundMessage.sent_at.is_(None),
+                                                                    OutboundMessage.cancelled_at.is_(None)))
+
+
+def test_message_arrives_with_unsubscribe_headers_and_body_link(app, smtp_server):
+    send(app, "reader@example.com", "reply:1:1")
+
+    (got,) = smtp_server.to("reader@example.com")
+    with app.app_context():
+        url = unsubscribe_url("reader@example.com", app.config)
+    assert len(url) > 100  # long enough that the default email policy would fold or encode it
+    msg = got.message
+    assert msg["List-Unsubscribe"] == f"<{url}>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # On the wire the whole URL sits on one header line: not folded, not RFC 2047-encoded.
+    lines = got.data.split(b"\r\n") if b"\r\n" in got.data else got.data.split(b"\n")
+    header = [line for line in lines if line.startswith(b"List-Unsubscribe:")]
+    assert header == [f"List-Unsubscribe: <{url}>".encode()]
+    assert msg.get_content_type() == "multipart/alternative"
+    assert url in msg.get_body(("plain",)).get_content()
+    assert f'href="{url}"' in msg.get_body(("html",)).get_content()
+    assert got.mail_from == "no-reply@localhost"
+
+
+def test_mailto_unsubscribe_added_when_a_mailbox_is_configured(app, smtp_server):
+    app.config["MAIL_UNSUBSCRIBE_MAILBOX"] = "unsubscribe@example.org"
+    send(app, "reader@example.com", "reply:1:1")
+    (got,) = smtp_server.to("reader@example.com")
+    value = got.message["List-Unsubscribe"]
+    assert value.startswith(f"<{LONG_SITE}/unsubscribe/")
+    assert value.endswith(", <mailto:unsubscribe@example.org?subject=unsubscribe>")
+
+
+def test_account_mail_has_no_list_headers(app, smtp_server):
+    send(app, "new@example.com", "verify:1", category="account")
+    (got,) = smtp_server.to("new@example.com")
+    assert got.message["List-Unsubscribe"] is None
+    assert got.message["List-Unsubscribe-Post"] is None
+
+
+def test_opted_out_address_receives_nothing_but_a_password_reset(app, smtp_server):
+    with app.app_context():
+        session = get_session()
+        suppress(session, "  Quiet@Example.COM ")
+        session.commit()
+
+    assert send(app, "quiet@example.com", "reply:1:2") is None
+    assert send(app, "quiet@example.com", "verify:2", category="account") is None
+    assert send(app, "quiet@example.com", "removed:3", category="moderation") is None
+    assert smtp_server.to("quiet@example.com") == []
+    assert send(app, "quiet@example.com", "reset:2", category="password_reset") is not None
+    (got,) = smtp_server.to("quiet@example.com")
+    assert got.message["Subject"] == "A reply to your topic"
+
+
+def test_opting_out_after_queueing_stops_the_waiting_message(app, smtp_server):
+    app.config["MAIL_DELIVER_ON_COMMIT"] = False
+    send(app, "late@example.com", "reply:9:9")
+    with app.app_context():
+        session = get_session()
+        suppress(session, "late@example.com")
+        session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "flush"])
+    assert result.exit_code == 0, result.output
+    assert smtp_server.to("late@example.com") == []
+    assert waiting(app) == 0
+
+
+def test_messages_wait_while_server_is_down_and_flush_delivers_each_once(app, smtp_server):
+    smtp_server.stop()
+    for n in range(3):
+        assert send(app, f"reader{n}@example.com", f"reply:{n}:1") is not None  # the commit itself succeeds
+    assert waiting(app) == 3
+    with app.app_context():
+        first = get_session().scalar(select(OutboundMessage).order_by(OutboundMessage.id))
+        assert first.attempts >= 1 and first.last_error
+        assert first.next_attempt_at > first.created_at  # backed off
+
+    runner = app.test_cli_runner()
+    down = runner.invoke(args=["mail", "flush"])
+    assert down.exit_code == 1
+    assert "3 message(s) waiting" in down.output
+    assert waiting(app) == 3
+
+    smtp_server.start()
+    up = runner.invoke(args=["mail", "flush"])
+    assert up.exit_code == 0, up.output
+    assert "sent 3" in up.output
+    again = runner.invoke(args=["mail", "flush"])
+    assert "sent 0" in again.output
+    for n in range(3):
+        assert len(smtp_server.to(f"reader{n}@example.com")) == 1
+    assert len(smtp_server.received) == 3
+    assert waiting(app) == 0
+
+
+def test_the_same_event_never_produces_two_messages(app, smtp_server):
+    assert send(app, "reader@example.com", "reply:7:1") is not None
+    assert send(app, "reader@example.com", "reply:7:1") is None
+    assert len(smtp_server.to("reader@example.com")) == 1
+
+
+def test_a_rolled_back_transaction_sends_nothing(app, smtp_server):
+    with app.app_context():
+        session = get_session()
+        queue(session, to="reader@example.com", subject="s", template="mail_opt_in", context={"confirm_url": "x"},
+              category="notification", dedupe_key="reply:8:1")
+        session.rollback()
+        session.commit()
+    assert smtp_server.received == []
+    assert waiting(app) == 0
+
+
+def test_cancel_stops_only_matching_unsent_messages(app, smtp_server):
+    app.config["MAIL_DELIVER_ON_COMMIT"] = False
+    for key in ("reply:5:1", "reply:5:2", "reply:50:1", "reply:5x1"):
+        send(app, f"{key.replace(':', '-')}@example.com", key)
+    with app.app_context():
+        session = get_session()
+        assert cancel(session, "reply:5:") == 2
+        session.commit()
+    app.test_cli_runner().invoke(args=["mail", "flush"])
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ["reply-50-1@example.com", "reply-5x1@example.com"]
+
+
+def test_two_processes_flushing_at_once_send_each_message_once(app, app_config, smtp_server):
+    app.config["MAIL_DELIVER_ON_COMMIT"] = False
+    for n in range(12):
+        send(app, f"race{n}@example.com", f"race:{n}")
+    other = create_app(app_config)  # a second process: its own engine and connections
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def flush(a):
+        barrier.wait()
+        reports.append(deliver(a, due_only=False))
+
+    threads = [threading.Thread(target=flush, args=(a,)) for a in (app, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    other.extensions["db_engine"].dispose()
+
+    assert sum(r.sent for r in reports) == 12
+    for n in range(12):
+        assert len(smtp_server.to(f"race{n}@example.com")) == 1
+    assert waiting(app) == 0
