@@ -1,0 +1,244 @@
+"""Read-only queries behind the moderation pages: the queue, member histories, the log.
+
+Why they live apart from the views: a moderator decides from context (what
+else this member has written, removed posts, earlier suspensions), and
+gathering it for a whole page in a few grouped queries keeps the queue fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ldnsite.accounts.models import User
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
+from ldnsite.moderation.models import ModerationLog, Suspension
+from ldnsite.moderation.suspensions import active_condition
+
+PER_PAGE = 20
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    pages: int
+    total: int
+
+
+def page_count(total: int, per_page: int = PER_PAGE) -> int:
+    return max(1, math.ceil(total / per_page))
+
+
+@dataclass
+class AuthorHistory:
+    published: int = 0
+    removed: int = 0
+    suspensions: int = 0
+    active_suspension: Suspension | None = None
+
+
+@dataclass
+class QueueItem:
+    post: Post
+    flagged_at: datetime
+    is_first: bool
+    reports: list[Report] = field(default_factory=list)
+    history: AuthorHistory = field(default_factory=AuthorHistory)
+
+
+def _open_reports():
+    return (
+        select(Report.post_id.label("post_id"), func.min(Report.created_at).label("first_report"))
+        .where(Report.resolved_at.is_(None))
+        .group_by(Report.post_id)
+        .subquery()
+    )
+
+
+def queue_page(session: Session, page: int) -> Page:
+    """Held posts and reported posts, oldest first: a held post by when it was written,
+    a reported one by its first open report."""
+    reports = _open_reports()
+    flagged_at = case((Post.status == PENDING, Post.created_at), else_=reports.c.first_report)
+    condition = or_(Post.status == PENDING, and_(Post.status == PUBLISHED, reports.c.post_id.is_not(None)))
+    base = select(Post).outerjoin(reports, reports.c.post_id == Post.id).where(condition)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        base.add_columns(flagged_at.label("flagged_at"))
+        .options(selectinload(Post.topic), selectinload(Post.author))
+        .order_by(flagged_at, Post.id)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    post_ids = [post.id for post, _ in rows]
+    topic_ids = {post.topic_id for post, _ in rows}
+    firsts = set(session.scalars(select(func.min(Post.id)).where(Post.topic_id.in_(topic_ids)).group_by(Post.topic_id))) if rows else set()
+    open_reports: dict[int, list[Report]] = {}
+    if post_ids:
+        for report in session.scalars(
+            select(Report).where(Report.post_id.in_(post_ids), Report.resolved_at.is_(None)).order_by(Report.created_at, Report.id)
+        ):
+            open_reports.setdefault(report.post_id, []).append(report)
+    reporters = _users(session, {r.reporter_id for rs in open_reports.values() for r in rs if r.reporter_id})
+    histories = author_histories(session, {post.author_id for post, _ in rows if post.author_id})
+    items = []
+    for post, flagged in rows:
+        item_reports = open_reports.get(post.id, [])
+        for report in item_reports:
+            report.reporter_name = reporters.get(report.reporter_id)  # type: ignore[attr-defined]
+        items.append(QueueItem(post=post, flagged_at=flagged, is_first=post.id in firsts, reports=item_reports,
+                               history=histories.get(post.author_id, AuthorHistory())))
+    return Page(items=items, page=page, pages=page_count(total), total=total)
+
+
+def queue_size(session: Session) -> int:
+    reports = _open_reports()
+    condition = or_(Post.status == PENDING, and_(Post.status == PUBLISHED, reports.c.post_id.is_not(None)))
+    return session.scalar(select(func.count(Post.id)).outerjoin(reports, reports.c.post_id == Post.id).where(condition)) or 0
+
+
+def _users(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def author_histories(session: Session, user_ids: set[int]) -> dict[int, AuthorHistory]:
+    if not user_ids:
+        return {}
+    histories = {uid: AuthorHistory() for uid in user_ids}
+    counts = session.execute(
+        select(Post.author_id, Post.status, func.count()).where(Post.author_id.in_(user_ids), Post.status.in_((PUBLISHED, REMOVED)))
+        .group_by(Post.author_id, Post.status)
+    )
+    for uid, status, count in counts:
+        if status == PUBLISHED:
+            histories[uid].published = count
+        else:
+            histories[uid].removed = count
+    for uid, count in session.execute(
+        select(Suspension.user_id, func.count()).where(Suspension.user_id.in_(user_ids)).group_by(Suspension.user_id)
+    ):
+        histories[uid].suspensions = count
+    for suspension in session.scalars(select(Suspension).where(Suspension.user_id.in_(user_ids), active_condition())):
+        histories[suspension.user_id].active_suspension = suspension
+    return histories
+
+
+def member_posts(session: Session, user_id: int, limit: int = 20) -> list[Post]:
+    return list(session.scalars(
+        select(Post).where(Post.author_id == user_id).options(selectinload(Post.topic)).order_by(Post.id.desc()).limit(limit)
+    ))
+
+
+def member_suspensions(session: Session, user_id: int) -> list[Suspension]:
+    return list(session.scalars(
+        select(Suspension).where(Suspension.user_id == user_id)
+        .options(selectinload(Suspension.moderator), selectinload(Suspension.lifted_by))
+        .order_by(Suspension.id.desc())
+    ))
+
+
+def member_search(session: Session, q: str, page: int) -> Page:
+    query = select(User).where(User.deleted_at.is_(None))
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(func.lower(User.display_name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\")))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = list(session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+    return Page(items=users, page=page, pages=page_count(total), total=total)
+
+
+# ---- the log -------------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "approve": "Approved post",
+    "remove": "Removed post",
+    "restore": "Restored post",
+    "dismiss_reports": "Dismissed reports",
+    "lock": "Locked topic",
+    "unlock": "Unlocked topic",
+    "suspend": "Suspended member",
+    "lift_suspension": "Lifted suspension",
+    "change_role": "Changed role",
+}
+
+
+@dataclass
+class LogRow:
+    entry: ModerationLog
+    label: str
+    target_label: str
+    target_url: str | None
+
+
+def log_moderators(session: Session) -> list[tuple[int, str]]:
+    """Everyone who can moderate now or has a log entry, for the filter."""
+    ids = set(session.scalars(select(ModerationLog.moderator_id).distinct()))
+    rows = session.execute(
+        select(User.id, User.display_name).where(or_(User.id.in_(ids - {None}), User.role.in_(("moderator", "admin"))))
+        .order_by(User.display_name, User.id)
+    )
+    return [(uid, name) for uid, name in rows]
+
+
+def log_page(session: Session, page: int, moderator_id: int | None, action: str | None,
+             target: tuple[str, int] | None = None) -> Page:
+    query = select(ModerationLog)
+    if moderator_id is not None:
+        query = query.where(ModerationLog.moderator_id == moderator_id)
+    if action:
+        query = query.where(ModerationLog.action == action)
+    if target:
+        query = query.where(ModerationLog.target_type == target[0], ModerationLog.target_id == target[1])
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    entries = list(session.scalars(
+        query.options(selectinload(ModerationLog.moderator)).order_by(ModerationLog.id.desc())
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ))
+    return Page(items=describe(session, entries), page=page, pages=page_count(total), total=total)
+
+
+def member_log(session: Session, user_id: int, limit: int = 50) -> list[LogRow]:
+    """Entries about this member or their posts."""
+    post_ids = select(Post.id).where(Post.author_id == user_id)
+    entries = list(session.scalars(
+        select(ModerationLog)
+        .where(or_(and_(ModerationLog.target_type == "user", ModerationLog.target_id == user_id),
+                   and_(ModerationLog.target_type == "post", ModerationLog.target_id.in_(post_ids))))
+        .options(selectinload(ModerationLog.moderator)).order_by(ModerationLog.id.desc()).limit(limit)
+    ))
+    return describe(session, entries)
+
+
+def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
+    """Name each target in words with a link, loading all targets in three queries."""
+    post_ids = {e.target_id for e in entries if e.target_type == "post"}
+    topic_ids = {e.target_id for e in entries if e.target_type == "topic"}
+    user_ids = {e.target_id for e in entries if e.target_type == "user"}
+    posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)))} if post_ids else {}
+    topic_ids |= {p.topic_id for p in posts.values()}
+    topics = dict(session.execute(select(Topic.id, Topic.title).where(Topic.id.in_(topic_ids))).all()) if topic_ids else {}
+    users = _users(session, user_ids)
+    rows = []
+    for e in entries:
+        url = None
+        if e.target_type == "post" and e.target_id in posts:
+            post = posts[e.target_id]
+            text = f"Post {post.id} in “{topics.get(post.topic_id, 'unknown topic')}”"
+            url = f"/forum/t/{post.topic_id}#post-{post.id}"
+        elif e.target_type == "topic":
+            text = f"Topic “{topics.get(e.target_id, e.target_id)}”"
+            url = f"/forum/t/{e.target_id}"
+        elif e.target_type == "user":
+            text = f"Member {users.get(e.target_id, e.target_id)}"
+            url = f"/moderation/u/{e.target_id}"
+        else:
+            text = f"{e.target_type} {e.target_id}"
+        rows.append(LogRow(entry=e, label=ACTION_LABELS.get(e.action, e.action), target_label=text, target_url=url))
+    return rows

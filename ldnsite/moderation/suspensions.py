@@ -1,0 +1,33 @@
+"""Who is suspended right now. The forum asks this before every post or report.
+
+Why a query rather than a flag on the user: a suspension ends by itself when
+its period runs out, and lifting one keeps the record for the member's history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ldnsite.db import utcnow
+from ldnsite.moderation.models import Suspension
+
+
+def active_condition(now: datetime | None = None):
+    """SQL condition for a suspension in force: not lifted and not yet ended."""
+    now = now or utcnow()
+    return Suspension.lifted_at.is_(None) & or_(Suspension.ends_at.is_(None), Suspension.ends_at > now)
+
+
+def active_suspension(session: Session, user_id: int) -> Suspension | None:
+    """The member's suspension in force, the one ending last (indefinite first)."""
+    rows = session.scalars(select(Suspension).where(Suspension.user_id == user_id, active_condition())).all()
+    if not rows:
+        return None
+    return max(rows, key=lambda s: (s.ends_at is None, s.ends_at or datetime.min))
+
+
+def is_suspended(session: Session, user_id: int) -> bool:
+    return active_suspension(session, user_id) is not None
