@@ -26,7 +26,9 @@ def _next_serial(session: Session, prefix: str) -> int:
     """1 + the number of messages already queued under this prefix, for a fresh dedupe key."""
     from ldnsite.mail.models import OutboundMessage
 
-    count = session.scalar(select(func.count()).select_from(OutboundMessage).where(OutboundMessage.dedupe_key.startswith(prefix)))
+    count = session.scalar(
+        select(func.count()).select_from(OutboundMessage).where(OutboundMessage.dedupe_key.startswith(prefix, autoescape=True))
+    )
     return (count or 0) + 1
 
 

@@ -18,11 +18,11 @@ def is_opted_out(session: Session, address: str | None) -> bool:
     return bool(suppression.is_suppressed(session, address))
 
 
-def opt_back_in(session: Session, address: str) -> None:
-    """Starts the opt-in: the mail capability confirms the address by email before sending again."""
+def opt_back_in(session: Session, address: str) -> bool:
+    """Remove a confirmed address from the opt-out list. True if it was on it."""
     from ldnsite.mail import suppression
 
-    suppression.resubscribe(session, address)
+    return bool(suppression.resubscribe(session, address))
 
 
 def cancel_pending_to(session: Session, address: str | None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Response, flash, redirect, render_template, session, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from ldnsite.accounts import bp, limits, mail_prefs, passwords
 from ldnsite.accounts.forms import DeleteAccountForm
 from ldnsite.accounts.models import User
 from ldnsite.accounts.settings import reindex_posts
+from ldnsite.accounts.signin import rotate_session
 from ldnsite.accounts.validation import DELETED_NAME
 from ldnsite.db import get_session, utcnow
 from ldnsite.extensions import limiter
@@ -108,7 +109,7 @@ def delete():
             delete_account(db, current_user._get_current_object())
             db.commit()
             logout_user()
-            session.clear()
+            rotate_session()
             flash("Your account has been deleted. Your posts now show as written by \u201cDeleted member\u201d.", "success")
             return redirect(url_for("content.home"))
         form.password.errors = ["Your password is not correct"]

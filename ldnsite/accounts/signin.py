@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ldnsite.accounts import bp, limits, passwords, validation
@@ -29,9 +29,20 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def rotate_session() -> None:
+    """Empty the session, including the CSRF token Flask-WTF cached for this request.
+
+    Why the cache too: it belongs to the old session, and a page rendered
+    later in the same application context would otherwise carry a token the
+    new session does not know.
+    """
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
 def sign_in(user) -> None:
     """Rotate the session, then sign in: nothing from before sign-in (a planted session) carries over."""
-    session.clear()
+    rotate_session()
     login_user(user)
 
 
@@ -71,6 +82,6 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
-    session.clear()
+    rotate_session()
     flash("You have signed out.", "success")
     return redirect(url_for("content.home"))
