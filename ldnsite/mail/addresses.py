@@ -62,9 +62,13 @@ def clean_header_text(value: str) -> str:
     return " ".join(_CONTROL.sub(" ", value).split())
 
 
+class InvalidAddress(ValueError):
+    """Not one plain address: refused rather than risk a header carrying anything else."""
+
+
 def check_recipient(address: str) -> str:
-    """The bare address, or ValueError if it could smuggle anything into a header."""
+    """The bare address, or InvalidAddress if it could smuggle anything into a header."""
     address = address.strip()
     if len(address) > 254 or _CONTROL.search(address) or not _ADDR_SPEC.match(address):
-        raise ValueError("not a single plain email address")
+        raise InvalidAddress("not a single plain email address")
     return address

@@ -9,20 +9,22 @@ Bodies are quoted-printable, so their own lines never approach that limit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime
 
 import idna
 
-from ldnsite.mail.addresses import check_recipient, clean_header_text
+from ldnsite.mail.addresses import InvalidAddress, check_recipient, clean_header_text
 from ldnsite.mail.models import OutboundMessage
 from ldnsite.mail.tokens import unsubscribe_url
 
 POLICY = SMTP.clone(max_line_length=998)
+_NAME_ADDR = re.compile(r"^(.*)<([^<>]*)>$")
 
 # Messages a person can stop without losing anything they asked for.
 NON_ESSENTIAL = frozenset({"notification", "moderation"})
@@ -39,12 +41,25 @@ def ascii_address(address: str) -> str:
     return f"{local}@{domain}"
 
 
+class MailConfigError(RuntimeError):
+    """MAIL_FROM or MAIL_UNSUBSCRIBE_MAILBOX is unusable: an operator must fix the configuration."""
+
+
 def sender(config: Mapping) -> Address:
-    """MAIL_FROM as an Address, its display name cleaned of anything that could break the header."""
-    ((name, addr),) = getaddresses([clean_header_text(str(config["MAIL_FROM"]))]) or (("", ""),)
-    addr = ascii_address(addr)
+    """MAIL_FROM ("Name <addr>" or "addr") as an Address; the display name cannot break the header.
+
+    Why not email.utils.parseaddr: on a malformed value it guesses, and a guess
+    about who the mail is from is worse than refusing to send until it is fixed.
+    """
+    value = clean_header_text(str(config["MAIL_FROM"]))
+    match = _NAME_ADDR.match(value)
+    name, addr = (match.group(1), match.group(2)) if match else ("", value)
+    try:
+        addr = ascii_address(addr)
+    except InvalidAddress as exc:
+        raise MailConfigError(f"MAIL_FROM is not a usable address: {exc}") from exc
     local, _, domain = addr.rpartition("@")
-    return Address(display_name=clean_header_text(name), username=local, domain=domain)
+    return Address(display_name=name.strip().strip('"').strip(), username=local, domain=domain)
 
 
 def list_unsubscribe(to_addr: str, config: Mapping) -> str:
@@ -52,7 +67,10 @@ def list_unsubscribe(to_addr: str, config: Mapping) -> str:
     parts = [f"<{unsubscribe_url(to_addr, config)}>"]
     mailbox = str(config.get("MAIL_UNSUBSCRIBE_MAILBOX") or "").strip()
     if mailbox:
-        parts.append(f"<mailto:{check_recipient(mailbox)}?subject=unsubscribe>")
+        try:
+            parts.append(f"<mailto:{check_recipient(mailbox)}?subject=unsubscribe>")
+        except InvalidAddress as exc:
+            raise MailConfigError(f"MAIL_UNSUBSCRIBE_MAILBOX is not a usable address: {exc}") from exc
     return ", ".join(parts)
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select, update
 
 from ldnsite.db import utcnow
 from ldnsite.mail import compose
-from ldnsite.mail.addresses import address_hash
+from ldnsite.mail.addresses import InvalidAddress, address_hash
 from ldnsite.mail.models import OutboundMessage, Suppression
 from ldnsite.mail.transports import PermanentFailure, Transport, from_url
 
@@ -114,13 +114,13 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                 report.suppressed += 1
                 continue
             try:
+                envelope_to = compose.ascii_address(row.to_addr)
                 data = compose.to_bytes(row, config)
                 envelope_from = compose.sender(config).addr_spec
-                envelope_to = compose.ascii_address(row.to_addr)
                 if transport is None:
                     transport = from_url(config["MAIL_URL"], timeout=float(config.get("MAIL_TIMEOUT", 10)))
                 transport.send(envelope_from, envelope_to, data)
-            except (PermanentFailure, ValueError) as exc:
+            except (PermanentFailure, InvalidAddress) as exc:
                 _finish(engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1,
                         last_error=f"refused: {exc}"[:1000])
                 report.refused += 1
