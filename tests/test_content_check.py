@@ -21,6 +21,12 @@ def page(slug: str, *, kind: str = "treatment", body: str = "It helps some peopl
         "references:\n"
         "  - {key: trial, authors: Smith J, title: A trial, journal: J Pain, year: 2020, pmid: '12345678'}\n"
     )
+    if kind == "treatment" and refs:
+        refs += (
+            "evidence:\n"
+            "  - {study: Smith, year: 2020, design: RCT, participants: 100 adults, dose: 4.5 mg, duration: 12 weeks,"
+            " result: Less pain, ref: trial}\n"
+        )
     return (
         "---\n"
         f"title: Page {slug}\nslug: {file_slug or slug}\nkind: {kind}\nconditions: [fibro]\n"
@@ -110,3 +116,19 @@ def test_check_reports_references_without_identifiers_and_unreadable_files(tmp_p
     assert "nofront.md: no YAML front matter between --- lines" in lines
     assert "related.md: names page 'lupus', which does not exist" in lines
     assert len(lines) == 5  # the four above and the count
+
+
+def test_check_wants_an_evidence_table_on_treatment_pages(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "fibro.md").write_text(page("fibro", kind="condition"))
+    text = page("plain")
+    (folder / "plain.md").write_text(text[:text.index("evidence:")] + "---" + text.split("---", 2)[2])
+    (folder / "badrow.md").write_text(page("badrow").replace("ref: trial}", "ref: nosuchref}"))
+    result = run_check(tmp_path, folder)
+    assert result.exit_code == 1
+    assert set(result.stderr.strip().splitlines()) == {
+        "plain.md: has no evidence list (treatment pages show an 'evidence at a glance' table)",
+        "badrow.md: evidence row 'Smith' points to unknown reference 'nosuchref'",
+        "2 problem(s) found",
+    }

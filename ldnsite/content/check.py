@@ -61,6 +61,8 @@ def _page_problems(page: Page, pages: dict[str, Page], urls: set[str], today: da
             out.append("has no references")
         if not page.conditions:
             out.append("names no conditions")
+    if page.kind in ("article", "treatment") and not page.evidence:
+        out.append("has no evidence list (treatment pages show an 'evidence at a glance' table)")
     keys = [r.key for r in page.references]
     for ref in page.references:
         if not ref.key:
