@@ -69,7 +69,7 @@ def broken(tmp_path) -> Path:
     folder.mkdir()
     files = {
         "fibro.md": page("fibro", kind="condition"),
-        "norefs.md": page("norefs", body="No sources at all.", refs=""),
+        "norefs.md": page("norefs", kind="condition", body="No sources at all.", refs=""),
         "baddate.md": page("baddate", reviewed="27/11/2026"),
         "overdue.md": page("overdue", reviewed="2019-01-01", next_review="2020-01-01"),
         "dup.md": page("dup"),
