@@ -1,0 +1,130 @@
+"""Registration and sign-in in real headless Chromium, with the keyboard alone, axe-clean in every state."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import assert_axe_clean
+from tests.fixtures_accounts import STRONG_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element matching selector has focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement !== null && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"could not reach {selector} with the Tab key")
+
+
+def fill_by_keyboard(page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.press("Delete")
+    if text:
+        page.keyboard.type(text)
+
+
+def submit_by_keyboard(page, button_text: str) -> None:
+    tab_to(page, "main button[type=submit]")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == button_text
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def start(page, url: str) -> None:
+    response = page.goto(url)
+    assert response.status == 200
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Skip to main content"
+    page.keyboard.press("Enter")  # into <main>, so the next Tab reaches the form
+
+
+def test_register_with_the_keyboard_including_the_error_state(page, live_server, mails):
+    start(page, live_server + "/account/register")
+    assert_axe_clean(page)
+
+    fill_by_keyboard(page, "#email", "not-an-email")
+    fill_by_keyboard(page, "#display_name", "A")
+    fill_by_keyboard(page, "#password", "password123")
+    submit_by_keyboard(page, "Create account")
+    assert page.title().startswith("Error: Create an account")
+    summary = page.locator(".error-summary")
+    assert summary.is_visible()
+    assert summary.locator("a").all_inner_texts() == [
+        "Enter an email address in the correct format, like name@example.com",
+        "Your display name must be at least 2 characters long",
+        "That password is too common and easy to guess. Choose a longer or less usual one, for example three random words",
+    ]
+    assert page.locator("#email").get_attribute("aria-invalid") == "true"
+    assert "email-error" in page.locator("#email").get_attribute("aria-describedby")
+    assert page.locator("#password").input_value() == ""  # the password is never sent back
+    assert_axe_clean(page)
+
+    # The summary's links are reachable by keyboard and lead to the fields.
+    page.keyboard.press("Tab")  # skip link
+    tab_to(page, ".error-summary a[href='#email']")
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#email")
+
+    fill_by_keyboard(page, "#email", "keyboard@example.com")
+    fill_by_keyboard(page, "#display_name", "Keyboard User")
+    fill_by_keyboard(page, "#password", STRONG_PASSWORD)
+    submit_by_keyboard(page, "Create account")
+    assert page.url.endswith("/account/register/check-email")
+    assert page.locator("h1").inner_text() == "Check your email"
+    assert_axe_clean(page)
+    assert len(mails.messages(to="keyboard@example.com")) == 1
+
+
+def test_sign_in_with_the_keyboard_including_the_error_state(page, live_server, make_user):
+    make_user(email="member@example.com", password="correct horse battery")
+    start(page, live_server + "/account/login")
+    assert_axe_clean(page)
+
+    fill_by_keyboard(page, "#email", "member@example.com")
+    fill_by_keyboard(page, "#password", "wrong password")
+    submit_by_keyboard(page, "Sign in")
+    assert page.title().startswith("Error: Sign in")
+    assert page.locator(".error-summary a").all_inner_texts() == ["Enter a correct email address and password"]
+    assert page.locator("#email").input_value() == "member@example.com"
+    assert_axe_clean(page)
+
+    fill_by_keyboard(page, "#password", "correct horse battery")
+    submit_by_keyboard(page, "Sign in")
+    assert "You are signed in." in page.locator("main").inner_text()
+
+    # Sign out is a button in the navigation, reachable by keyboard.
+    page.keyboard.press("Tab")
+    tab_to(page, "nav button[type=submit]")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Sign out"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "You have signed out." in page.locator("main").inner_text()
+    assert page.locator("nav a", has_text="Sign in").count() == 1
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_account_pages_are_axe_clean(page, live_server, make_user, scheme):
+    make_user(email="member@example.com", password="correct horse battery", verified=False)
+    page.emulate_media(color_scheme=scheme)
+    start(page, live_server + "/account/login")
+    fill_by_keyboard(page, "#email", "member@example.com")
+    fill_by_keyboard(page, "#password", "correct horse battery")
+    submit_by_keyboard(page, "Sign in")
+    for path in ("/account/settings", "/account/settings/display-name", "/account/settings/password", "/account/delete",
+                 "/account/reset", "/account/reset/sent", "/account/register/check-email", "/account/reset/not-a-token"):
+        response = page.goto(live_server + path)
+        assert response.status in (200, 400), path
+        assert page.locator("h1").count() == 1, path
+        assert page.locator("nav.breadcrumb").count() == 1, path
+        assert_axe_clean(page)
+    page.goto(live_server + "/account/delete")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    fill_by_keyboard(page, "#password", "")
+    submit_by_keyboard(page, "Delete my account")
+    assert page.locator(".error-summary").is_visible()
+    assert_axe_clean(page)
