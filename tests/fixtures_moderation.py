@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ldnsite.db import get_session, utcnow
+from ldnsite.search.outbox import enqueue
 from tests.conftest import csrf_from
 
 
@@ -54,6 +55,9 @@ class Board:
             post = Post(topic=topic, author_id=author.id, body_source=body, body_html=render_post(body),
                         status=post_status or status, created_at=now)
             session.add_all([topic, post])
+            session.flush()
+            enqueue(session, "topic", topic.id)  # as the forum does, so search sees the content
+            enqueue(session, "post", post.id)
             session.commit()
             return topic.id, post.id
 
@@ -66,6 +70,8 @@ class Board:
             post = Post(topic_id=topic_id, author_id=author.id, body_source=body, body_html=render_post(body),
                         status=status, created_at=utcnow())
             session.add(post)
+            session.flush()
+            enqueue(session, "post", post.id)
             session.commit()
             return post.id
 
