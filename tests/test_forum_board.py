@@ -28,7 +28,7 @@ def test_topics_are_listed_latest_activity_first_with_published_post_counts(clie
     alice = make_user("alice@example.com", "Alice")
     bob = make_user("bob@example.com", "Bob")
     old_id, _ = make_topic(alice, title="Older topic here", at=utcnow() - timedelta(days=2))
-    new_id, _ = make_topic(bob, title="Newer topic here", at=utcnow() - timedelta(days=1))
+    make_topic(bob, title="Newer topic here", at=utcnow() - timedelta(days=1))
     make_post(old_id, bob, "A fresh reply bumps the old topic.")
     make_post(old_id, bob, "Held reply.", status="pending")
     make_post(old_id, bob, "Removed reply.", status="removed")
