@@ -1,1 +1,115 @@
-"""Shared pytest fixtures for the search tests (loaded by conftest.py)."""
+"""Shared pytest fixtures for the search tests (loaded by conftest.py).
+
+Forum rows are written straight to the database together with their outbox
+rows, as the forum does, so search tests do not depend on the posting pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from ldnsite.db import get_session, utcnow
+
+SMALL_SITE = {
+    "zorblax.md": """---
+title: Zorblax tablets
+slug: zorblax
+kind: treatment
+conditions: [widgetitis]
+summary: Zorblax is an invented medicine used only by the search tests.
+keywords: [zorblax]
+reviewed: 2026-01-01
+---
+Zorblax tablets are taken once a day. The energy envelope idea is not mentioned here.
+""",
+    "widgetitis.md": """---
+title: Widgetitis
+slug: widgetitis
+kind: condition
+summary: An invented condition for the search tests.
+reviewed: 2026-01-02
+---
+Widgetitis makes widgets ache. Some people try zorblax.
+""",
+}
+
+
+@dataclass
+class ForumRefs:
+    topic_id: int
+    post_id: int
+
+
+@pytest.fixture
+def small_site(tmp_path) -> Path:
+    """A tiny content folder with a synonyms file, for tests that edit content."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    for name, text in SMALL_SITE.items():
+        (folder / name).write_text(text)
+    (folder / "synonyms.txt").write_text("# test synonyms\nzorblax, frobnicate\n")
+    return folder
+
+
+@pytest.fixture
+def forum_post(app):
+    """Create a topic (or a reply in one) with its outbox rows, and commit: returns ForumRefs."""
+    from ldnsite.forum.models import Post, Topic
+    from ldnsite.search.outbox import enqueue
+    from ldnsite.security.sanitize import render_post
+
+    def make(body: str = "LDN helped my sleep.", title: str = "My LDN experience", topic_id: int | None = None,
+             status: str = "published", topic_status: str = "published", at: datetime | None = None) -> ForumRefs:
+        with app.app_context():
+            session = get_session()
+            when = at or utcnow()
+            if topic_id is None:
+                topic = Topic(title=title, status=topic_status, created_at=when, last_activity_at=when)
+                session.add(topic)
+                session.flush()
+                topic_id = topic.id
+                enqueue(session, "topic", topic_id)
+            post = Post(topic_id=topic_id, body_source=body, body_html=render_post(body), status=status, created_at=when)
+            session.add(post)
+            session.flush()
+            enqueue(session, "post", post.id)
+            session.commit()
+            return ForumRefs(topic_id, post.id)
+
+    return make
+
+
+@pytest.fixture
+def set_status(app):
+    """Change a post's or topic's status; enqueue=False leaves the index deliberately stale."""
+    from ldnsite.forum.models import Post, Topic
+    from ldnsite.search.outbox import enqueue
+
+    def change(kind: str, ident: int, status: str, enqueue_it: bool = True) -> None:
+        with app.app_context():
+            session = get_session()
+            row = session.get(Post if kind == "post" else Topic, ident)
+            row.status = status
+            if enqueue_it:
+                enqueue(session, kind, ident)
+            session.commit()
+
+    return change
+
+
+@pytest.fixture
+def search_json(client):
+    def run(q: str, **params) -> dict:
+        response = client.get("/search", query_string={"q": q, "format": "json", **params})
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        return response.get_json()
+
+    return run
+
+
+def urls(result: dict) -> list[str]:
+    return [r["url"] for r in result["results"]]

@@ -26,7 +26,8 @@ def init_app(app: Flask) -> None:
 
     store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
     indexer = Indexer(app, store)
-    synonyms = SynonymFile(Path(app.config["CONTENT_DIR"]) / "synonyms.txt", plain_words)
+    synonyms = SynonymFile(Path(app.config["CONTENT_DIR"]) / "synonyms.txt", plain_words,
+                           reload_interval=float(app.config.get("CONTENT_RELOAD_INTERVAL", 1.0)))
     app.extensions["search_indexer"] = indexer
     app.extensions["search"] = SearchService(store, indexer, synonyms)
     _index_after_commit(app, indexer)

@@ -71,8 +71,7 @@ def page_document(store: ContentStore, page: Page) -> dict:
         "url": page.url,
         "title": page.title,
         "summary": page.summary,
-        "keywords": keywords,
-        "conditions": conditions,
+        "keywords": f"{keywords} {conditions}".strip(),
         "body": body,
         "spell": _spell(page.title, page.summary, keywords, body),
     }
@@ -100,7 +99,7 @@ def topic_document(store: ContentStore, topic: Topic, opening: Post | None) -> d
         "topic": str(topic.id),
         "url": f"/forum/t/{topic.id}",
         "title": topic.title,
-        "conditions": conditions,
+        "keywords": conditions,
         "body": body,
         "spell": _spell(topic.title, body),
         "date": topic.created_at,

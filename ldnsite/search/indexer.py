@@ -58,6 +58,40 @@ class IndexBusy(RuntimeError):
     """Another process kept the index lock past the timeout; the outbox keeps the rows."""
 
 
+class Changes:
+    """The net effect of a batch of outbox rows, one entry per document, written in one commit.
+
+    Why collect first: Whoosh's update_document() only replaces documents in
+    committed segments, so writing the same document twice in one writer
+    would leave two copies.
+    """
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict | None] = {}  # key -> document, or None to delete
+        self.dropped_topics: set[int] = set()
+
+    def put(self, key: str, doc: dict | None) -> None:
+        self.docs[key] = doc
+
+    def drop_topic(self, topic_id: int) -> None:
+        self.dropped_topics.add(topic_id)
+        self.docs[f"topic:{topic_id}"] = None
+
+    def write(self, writer: SegmentWriter) -> None:
+        try:
+            for topic_id in self.dropped_topics:
+                writer.delete_by_term("topic", str(topic_id))  # the topic and all its replies
+            for key, doc in self.docs.items():
+                if doc is None:
+                    writer.delete_by_term("key", key)
+                else:
+                    writer.update_document(**doc)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(merge=True)
+
+
 class Indexer:
     def __init__(self, app: Flask, store: IndexStore) -> None:
         self.store = store
@@ -123,14 +157,10 @@ class Indexer:
                     ).all()
                     new = [r for r in rows if r.id not in applied]
                     if new:
-                        writer = ix.writer(timeout=self.timeout, delay=0.02)
-                        try:
-                            for kind, ref in dict.fromkeys((r.doc_kind, r.doc_id) for r in new):
-                                self._apply(writer, session, kind, ref)
-                        except BaseException:
-                            writer.cancel()
-                            raise
-                        writer.commit(merge=True)
+                        changes = Changes()
+                        for kind, ref in dict.fromkeys((r.doc_kind, r.doc_id) for r in new):
+                            self._apply(changes, session, kind, ref)
+                        changes.write(ix.writer(timeout=self.timeout, delay=0.02))
                         applied.update(r.id for r in new)
                         total += len(new)
                     safe = self._advance(safe, rows, applied)
@@ -148,13 +178,10 @@ class Indexer:
             safe = row.id
         return safe
 
-    def _apply(self, writer: SegmentWriter, session: Session, kind: str, ref: str) -> None:
+    def _apply(self, changes: Changes, session: Session, kind: str, ref: str) -> None:
         if kind == "page":
             page = self.content.get(ref)
-            if page is not None:
-                writer.update_document(**page_document(self.content, page))
-            else:
-                writer.delete_by_term("key", f"page:{ref}")
+            changes.put(f"page:{ref}", page_document(self.content, page) if page is not None else None)
             return
         try:
             number = int(ref)
@@ -162,37 +189,33 @@ class Indexer:
             log.warning("search outbox: ignoring %s id %r", kind, ref)
             return
         if kind == "topic":
-            self._apply_topic(writer, session, number, replies=True)
+            self._apply_topic(changes, session, number, replies=True)
         elif kind == "post":
             post = session.get(Post, number)
             if post is None:
-                writer.delete_by_term("key", f"post:{number}")
+                changes.put(f"post:{number}", None)
                 return
             opening = opening_post(session, post.topic_id)
             if opening is not None and opening.id == post.id:
-                writer.delete_by_term("key", f"post:{number}")
-                self._apply_topic(writer, session, post.topic_id, replies=False)
+                changes.put(f"post:{number}", None)
+                self._apply_topic(changes, session, post.topic_id, replies=False)
             elif post.status == PUBLISHED and post.topic.status == PUBLISHED:
-                writer.update_document(**post_document(post))
+                changes.put(f"post:{number}", post_document(post))
             else:
-                writer.delete_by_term("key", f"post:{number}")
+                changes.put(f"post:{number}", None)
 
-    def _apply_topic(self, writer: SegmentWriter, session: Session, topic_id: int, replies: bool) -> None:
+    def _apply_topic(self, changes: Changes, session: Session, topic_id: int, replies: bool) -> None:
         topic = session.get(Topic, topic_id)
         if topic is None or topic.status != PUBLISHED:
-            writer.delete_by_term("topic", str(topic_id))  # the topic and all its replies
-            writer.delete_by_term("key", f"topic:{topic_id}")
+            changes.drop_topic(topic_id)
             return
         opening = opening_post(session, topic_id)
-        writer.update_document(**topic_document(self.content, topic, opening))
+        changes.put(f"topic:{topic_id}", topic_document(self.content, topic, opening))
         if replies:
             for post in session.scalars(select(Post).where(Post.topic_id == topic_id)):
                 if opening is not None and post.id == opening.id:
                     continue
-                if post.status == PUBLISHED:
-                    writer.update_document(**post_document(post))
-                else:
-                    writer.delete_by_term("key", f"post:{post.id}")
+                changes.put(f"post:{post.id}", post_document(post) if post.status == PUBLISHED else None)
 
     def _reindex_pages(self, gen: Generation, ix) -> None:
         """Replace every page document (the caller holds the sync lock)."""

@@ -42,6 +42,7 @@ class Unit:
     """One thing every result must match (or may match, within an OR group)."""
 
     alternatives: list[Words]  # any of these word sequences
+    quoted: bool = False  # the reader's own "quoted phrase"
     prefix: str | None = None
     negated: bool = False
     or_next: bool = False
@@ -115,7 +116,7 @@ class QueryBuilder:
             if not parts:
                 return None
             q = parts[0] if len(parts) == 1 else conj(parts)
-            return AndNot(q, Or(excluded)) if excluded else q
+            return (AndNot(q, Or(excluded)) if excluded else q).normalize()
 
         query = combine(required, And)
         any_query = combine(required, Or) if len(required) > 1 else None
@@ -150,7 +151,10 @@ class QueryBuilder:
                         break
             if match:
                 j, group = match
-                units.append(Unit(list(group), or_next=clauses[j][0].or_next))
+                # The reader's own words first: a quoted phrase stays a phrase, synonyms are alternatives.
+                own = clauses[i][1] if j == i else None
+                group_words = ([own] if own else []) + [g for g in group if g != own]
+                units.append(Unit(group_words, quoted=clause.quoted and j == i, or_next=clauses[j][0].or_next))
                 i = j + 1
                 continue
             alternatives = [words] + [(fix,) for fix in corrected.get(i, [])]
@@ -158,26 +162,48 @@ class QueryBuilder:
                 group = self.synonyms.group_of((fix,))
                 if group:
                     alternatives += [g for g in group if g not in alternatives]
-            units.append(Unit(alternatives, negated=clause.negated, or_next=clause.or_next))
+            units.append(Unit(alternatives, quoted=clause.quoted, negated=clause.negated, or_next=clause.or_next))
             i += 1
         return units
 
     def _unit_query(self, unit: Unit) -> Query | None:
         if unit.prefix is not None:
             return self._prefix_query(unit.prefix)
-        parts = [q for q in (self._words_query(w) for w in unit.alternatives) if q is not None]
+        parts = []
+        kept: list[frozenset[str]] = []
+        order = sorted(range(len(unit.alternatives)), key=lambda i: (not (unit.quoted and i == 0), len(unit.alternatives[i])))
+        for i in order:
+            words = unit.alternatives[i]
+            phrase = unit.quoted and i == 0
+            if not phrase:
+                # "me cfs" adds nothing once "cfs" is an alternative: any document with both has "cfs".
+                tokens = frozenset(stems(" ".join(words)))
+                if not tokens or any(k <= tokens for k in kept):
+                    continue
+                kept.append(tokens)
+            q = self._words_query(words, phrase=phrase)
+            if q is not None:
+                parts.append(q)
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else Or(parts)
 
-    def _words_query(self, words: Words) -> Query | None:
+    def _words_query(self, words: Words, phrase: bool = False) -> Query | None:
+        """Several words must all appear in one field; in order only when quoted.
+
+        Why not always a phrase: phrase matching decodes word positions, which
+        is slow on long pages, and a synonym such as "chronic fatigue syndrome"
+        is specific enough without it.
+        """
         tokens = stems(" ".join(words))
         if not tokens:
             return None
         if len(tokens) == 1:
             return Or([Term(f, tokens[0], boost=FIELD_BOOSTS[f]) for f in TEXT_FIELDS])
-        slop = 1 + len(words) - len(tokens)  # room for stop words the analyzer dropped
-        return Or([Phrase(f, tokens, slop=slop, boost=FIELD_BOOSTS[f]) for f in TEXT_FIELDS])
+        if phrase:
+            slop = 1 + len(words) - len(tokens)  # room for stop words the analyzer dropped
+            return Or([Phrase(f, tokens, slop=slop, boost=FIELD_BOOSTS[f]) for f in TEXT_FIELDS])
+        return Or([And([Term(f, t) for t in tokens], boost=FIELD_BOOSTS[f]) for f in TEXT_FIELDS])
 
     def _prefix_query(self, prefix: str) -> Query | None:
         """The PREFIX_CAP most frequent indexed words starting with prefix."""

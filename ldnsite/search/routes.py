@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Response, current_app, jsonify, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 
 from ldnsite.content import store
 from ldnsite.db import get_session
@@ -47,7 +48,7 @@ def search():
         sort = "relevance"
     if error:
         if as_json:
-            return jsonify(error=error), 400
+            return _json({"error": error}, 400)
         return _render(query=query, kind=kind, sort=sort, error=error), 400
 
     outcome = items = None
@@ -55,18 +56,24 @@ def search():
         outcome = service().search(query, kind=kind, sort=sort, page=page)
         items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store())
     if as_json:
-        return jsonify(
-            query=query,
-            kind=kind,
-            sort=sort,
-            page=outcome.page if outcome else 1,
-            pages=outcome.pages if outcome else 0,
-            total=outcome.total if outcome else 0,
-            did_you_mean=outcome.did_you_mean if outcome else None,
-            any_words=outcome.any_words if outcome else False,
-            results=[item.as_json() for item in items or []],
-        )
+        return _json({
+            "query": query,
+            "kind": kind,
+            "sort": sort,
+            "page": outcome.page if outcome else 1,
+            "pages": outcome.pages if outcome else 0,
+            "total": outcome.total if outcome else 0,
+            "did_you_mean": outcome.did_you_mean if outcome else None,
+            "any_words": outcome.any_words if outcome else False,
+            "results": [item.as_json() for item in items or []],
+        })
     return _render(query=query, kind=kind, sort=sort, outcome=outcome, items=items)
+
+
+def _json(data: dict, status: int = 200) -> Response:
+    """JSON with <, > and & as \\u escapes, so the reader's query is inert even if sniffed as HTML."""
+    body = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Response(body, status=status, mimetype="application/json")
 
 
 def _render(query: str, kind: str, sort: str, outcome=None, items=None, error: str | None = None) -> str:

@@ -41,7 +41,7 @@ def plain_analyzer():
 
 # Field weights, applied at query time (so tuning them needs no rebuild):
 # a word in a title says more about a document than one in its body.
-FIELD_BOOSTS = {"title": 4.0, "keywords": 3.0, "summary": 2.0, "conditions": 1.5, "body": 1.0}
+FIELD_BOOSTS = {"title": 4.0, "keywords": 3.0, "summary": 2.0, "body": 1.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 
 
@@ -55,8 +55,7 @@ def build_schema() -> Schema:
         topic=ID(),  # a reply's topic id, so removing a topic drops its replies in one delete
         title=TEXT(analyzer=stem),
         summary=TEXT(analyzer=stem),
-        keywords=TEXT(analyzer=stem),
-        conditions=TEXT(analyzer=stem),
+        keywords=TEXT(analyzer=stem),  # editors' keywords plus the names of the conditions a document is about
         body=TEXT(analyzer=stem),
         spell=TEXT(analyzer=plain_analyzer(), phrase=False),
         date=DATETIME(stored=True, sortable=True),

@@ -13,6 +13,7 @@ as readers use them, without a code change or a rebuild of the index.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,10 +56,11 @@ def parse(text: str, normalise: Callable[[str], Words]) -> Synonyms:
 
 
 class SynonymFile:
-    """The synonyms file, re-read when it changes (checked at most once a second)."""
+    """The synonyms file, re-read when it changes (checked at most every reload_interval seconds)."""
 
-    def __init__(self, path: Path, normalise: Callable[[str], Words]) -> None:
+    def __init__(self, path: Path, normalise: Callable[[str], Words], reload_interval: float = 1.0) -> None:
         self.path = path
+        self.reload_interval = reload_interval
         self.normalise = normalise
         self._lock = threading.Lock()
         self._sig: tuple | None = None
@@ -66,10 +68,8 @@ class SynonymFile:
         self._checked = -1.0
 
     def get(self) -> Synonyms:
-        import time
-
         now = time.monotonic()
-        if now - self._checked < 1.0:
+        if now - self._checked < self.reload_interval:
             return self._value
         with self._lock:
             self._checked = now
