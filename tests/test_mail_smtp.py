@@ -187,3 +187,14 @@ def test_two_processes_flushing_at_once_send_each_message_once(app, app_config, 
     for n in range(12):
         assert len(smtp_server.to(f"race{n}@example.com")) == 1
     assert waiting(app) == 0
+
+
+def test_purge_blanks_old_finished_messages_but_keeps_their_dedupe_keys(app, smtp_server):
+    send(app, "old@example.com", "reply:40:1")
+    runner = app.test_cli_runner()
+    assert "blanked 0" in runner.invoke(args=["mail", "purge"]).output
+    assert "blanked 1" in runner.invoke(args=["mail", "purge", "--days", "-1"]).output
+    with app.app_context():
+        row = get_session().scalar(select(OutboundMessage))
+        assert (row.to_addr, row.subject, row.text_body, row.html_body) == ("", "", "", "")
+    assert send(app, "old@example.com", "reply:40:1") is None  # the event still cannot mail twice

@@ -2,7 +2,8 @@
 
 `flask mail flush` sends everything waiting now, ignoring the backoff schedule
 (run it after fixing the SMTP server). `flask mail flush --due` honours the
-schedule: that is the one to run from cron every minute or so.
+schedule: that is the one to run from cron every minute or so. Both also
+blank messages finished more than MAIL_RETENTION_DAYS ago (`flask mail purge`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from ldnsite.mail.delivery import QUEUE, deliver
+from ldnsite.mail.delivery import QUEUE, deliver, purge
 
 
 @click.group("mail")
@@ -32,8 +33,20 @@ def flush_command(due: bool, limit: int | None) -> None:
                f"skipped as opted out {report.suppressed}, held by another process {report.skipped}")
     waiting = _count(QUEUE.c.sent_at.is_(None) & QUEUE.c.cancelled_at.is_(None) & QUEUE.c.failed_at.is_(None))
     click.echo(f"{waiting} message(s) waiting")
+    purge(app)
     if report.failed:
         raise SystemExit(1)
+
+
+@mail_cli.command("purge")
+@click.option("--days", type=float, default=None, help="Keep this many days (default MAIL_RETENTION_DAYS, 30).")
+@with_appcontext
+def purge_command(days: float | None) -> None:
+    """Blank addresses and contents of messages sent, cancelled or refused more than DAYS ago."""
+    from datetime import timedelta
+
+    count = purge(current_app._get_current_object(), older_than=None if days is None else timedelta(days=days))
+    click.echo(f"blanked {count} old message(s)")
 
 
 @mail_cli.command("status")

@@ -142,6 +142,24 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
     return report
 
 
+def purge(app: Flask, *, older_than: timedelta | None = None) -> int:
+    """Blank the address, subject and bodies of messages finished longer ago than MAIL_RETENTION_DAYS.
+
+    Why blank rather than delete: the row's dedupe_key must stay, or the same
+    event could mail someone a second time; the personal data must not.
+    """
+    if older_than is None:
+        older_than = timedelta(days=float(app.config.get("MAIL_RETENTION_DAYS", 30)))
+    cutoff = utcnow() - older_than
+    finished = or_(QUEUE.c.sent_at < cutoff, QUEUE.c.cancelled_at < cutoff, QUEUE.c.failed_at < cutoff)
+    with app.extensions["db_engine"].begin() as conn:
+        result = conn.execute(
+            update(QUEUE).where(finished, QUEUE.c.to_addr != "")
+            .values(to_addr="", subject="", text_body="", html_body="", last_error=None)
+        )
+    return result.rowcount or 0
+
+
 def _finish(engine, message_id: int, token: str, **values) -> None:
     """Record the outcome and release the lease, only if we still hold it."""
     with engine.begin() as conn:
