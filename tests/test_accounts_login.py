@@ -27,7 +27,7 @@ def signed_in(client) -> bool:
 
 def test_sign_in_page_fields(client):
     html = client.get("/account/login").get_data(as_text=True)
-    assert re.search(r'<input[^>]*autocomplete="username"[^>]*name="email"[^>]*type="email"', html)
+    assert re.search(r'<input[^>]*autocomplete="email"[^>]*name="email"[^>]*type="email"', html)
     assert re.search(r'<input[^>]*autocomplete="current-password"[^>]*name="password"[^>]*type="password"', html)
     assert "<h1>Sign in</h1>" in html
 

