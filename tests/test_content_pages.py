@@ -181,6 +181,12 @@ def test_content_page_shows_sources_disclaimer_related_and_discussion(client, pa
     if page.related:
         related = doc.find("nav", cls="related")
         assert {a.attrs["href"] for a in related.find_all("a")} >= {PAGES_BY_SLUG[s].url for s in page.related}
+    if page.evidence:
+        table = doc.find("section", cls="evidence").find("table")
+        rows = table.find("tbody").find_all("tr")
+        assert len(rows) == len(page.evidence)
+        for row, study in zip(rows, page.evidence, strict=True):
+            assert row.find("th", scope="row").text.startswith(f"{study['study']} ({study['year']})")
     discuss = [b for b in doc.find_all("button") if b.text == "Discuss this article"]
     assert len(discuss) == 1
     form = discuss[0].parent
