@@ -114,6 +114,7 @@ def test_unsubscribe_link_from_an_email_works_with_one_click_post(app, db, outbo
     scanner = app.test_client()  # a link checker follows the link: nothing changes
     page = scanner.get(path)
     assert page.status_code == 200
+    assert "Set-Cookie" not in page.headers
     assert "List-Unsubscribe" in page.get_data(as_text=True)
     assert not suppressed(app, "reader@example.com")
 
