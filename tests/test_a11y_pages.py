@@ -72,6 +72,18 @@ def test_page_type_reflows_at_320_px(page, live_server, name):
     assert width <= 320, f"{PAGE_TYPES[name]} scrolls sideways: {width}px wide"
 
 
+def test_every_page_in_site_is_axe_clean_and_reflows(page, live_server):
+    """Beyond one page of each type: a table, a long word or a link in one page's text must not slip through."""
+    assert _PAGES, f"no pages in {SITE}"
+    for content_page in _PAGES:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        goto(page, live_server, content_page.url)
+        assert_axe_clean(page)
+        page.set_viewport_size({"width": 320, "height": 640})
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{content_page.url} scrolls sideways at 320px: {width}px wide"
+
+
 def test_wide_evidence_table_scrolls_inside_a_focusable_region_at_320_px(page, live_server):
     page.set_viewport_size({"width": 320, "height": 640})
     goto(page, live_server, ARTICLE)
