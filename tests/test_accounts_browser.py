@@ -128,3 +128,20 @@ def test_account_pages_are_axe_clean(page, live_server, make_user, scheme):
     submit_by_keyboard(page, "Delete my account")
     assert page.locator(".error-summary").is_visible()
     assert_axe_clean(page)
+
+
+def test_account_pages_reflow_at_320_px(page, live_server, make_user):
+    make_user(email="member@example.com", password="correct horse battery")
+    page.set_viewport_size({"width": 320, "height": 640})
+    start(page, live_server + "/account/login")
+    fill_by_keyboard(page, "#email", "member@example.com")
+    fill_by_keyboard(page, "#password", "correct horse battery")
+    submit_by_keyboard(page, "Sign in")
+    for path in ("/account/settings", "/account/settings/password", "/account/delete"):
+        page.goto(live_server + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} scrolls sideways: {width}px wide"
+    page.context.clear_cookies()
+    for path in ("/account/register", "/account/login"):
+        page.goto(live_server + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path

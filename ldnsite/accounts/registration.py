@@ -29,13 +29,14 @@ def register():
             # A bot filled the hidden field: answer as if it worked, store nothing.
             return redirect(url_for("accounts.check_email"))
         db = get_session()
+        # Hashed on both paths, so the response time does not tell whether the address is known.
+        password_hash = passwords.hash_password(form.password.data)
         existing = validation.find_by_email(db, form.email.data)
         if existing is not None:
             emails.send_already_registered(db, existing)
             db.commit()
             return redirect(url_for("accounts.check_email"))
-        user = User(email=form.email.data, display_name=form.display_name.data,
-                    password_hash=passwords.hash_password(form.password.data))
+        user = User(email=form.email.data, display_name=form.display_name.data, password_hash=password_hash)
         db.add(user)
         try:
             db.flush()  # the id goes into the confirmation link
