@@ -174,9 +174,18 @@ def test_reduced_motion_turns_smooth_scrolling_off(page, live_server):
     assert page.evaluate("getComputedStyle(document.documentElement).scrollBehavior") == "auto"
 
 
-def test_print_hides_navigation_and_prints_reference_urls(page, live_server):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_print_hides_navigation_and_prints_reference_urls(page, live_server, scheme):
+    page.emulate_media(color_scheme=scheme)
     goto(page, live_server, ARTICLE)
     page.emulate_media(media="print")
+    # Black on white on paper, even from a device in dark mode.
+    for selector in ("body", ".lede", ".prose p", ".evidence td", ".review-dates"):
+        colour = page.locator(selector).first.evaluate("el => getComputedStyle(el).color")
+        assert colour == "rgb(0, 0, 0)" or colour == "rgb(51, 51, 51)", f"{selector} prints in {colour}"
+    for selector in ("body", ".evidence table"):
+        background = page.locator(selector).first.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert background in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), f"{selector} prints on {background}"
     for selector in (".site-header", ".site-nav", ".breadcrumb", ".site-footer", ".discuss", "nav.contents"):
         assert page.locator(selector).first.evaluate("el => getComputedStyle(el).display") == "none", selector
     for selector in ("h1", ".prose", "section.references", ".review-dates", ".disclaimer", ".evidence table"):
