@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -85,18 +87,43 @@ class _Sink:
 
 
 class SMTPServer:
-    """A real SMTP server on 127.0.0.1; stop() closes the port, start() opens it again."""
+    """A real SMTP server on 127.0.0.1; stop() closes the port, start() opens it again.
 
-    def __init__(self) -> None:
+    With `tls_dir`, it offers STARTTLS with a self-signed certificate for 127.0.0.1
+    (written to tls_dir/cert.pem, for MAIL_CA_FILE) and requires it, then AUTH with
+    `credentials` before it accepts mail.
+    """
+
+    def __init__(self, tls_dir: Path | None = None, credentials: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self._controller = None
+        self.credentials = credentials
+        self.cert = None
+        if tls_dir is not None:
+            self.cert, self.key = tls_dir / "cert.pem", tls_dir / "key.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", str(self.key), "-out", str(self.cert)], check=True, capture_output=True)
+
+    def _authenticate(self, _server, _session, _envelope, _mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = (isinstance(auth_data, LoginPassword) and self.credentials is not None
+              and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials)
+        return AuthResult(success=ok)
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(_Sink(self), hostname="127.0.0.1", port=self.port)
+        kwargs: dict = {}
+        if self.cert is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.cert, self.key)
+            kwargs = {"tls_context": context, "require_starttls": True, "auth_require_tls": True,
+                      "auth_required": self.credentials is not None, "authenticator": self._authenticate}
+        self._controller = Controller(_Sink(self), hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
 
     def stop(self) -> None:
@@ -112,6 +139,17 @@ class SMTPServer:
 @pytest.fixture
 def smtp_server():
     server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tls_smtp_server(tmp_path):
+    """STARTTLS required, then AUTH as mailer / s3cret:pass."""
+    folder = tmp_path / "tls"
+    folder.mkdir()
+    server = SMTPServer(tls_dir=folder, credentials=("mailer", "s3cret:pass"))
     server.start()
     yield server
     server.stop()

@@ -33,8 +33,10 @@ SUPPRESSIONS = Suppression.__table__
 LEASE = timedelta(minutes=5)
 # Sent even to an opted-out address: each was asked for by the person, just now.
 ALWAYS_DELIVERED = frozenset({"password_reset", "opt_in"})
-# Failures that mean "the server is unreachable": stop the batch, the rest waits.
-CONNECTION_ERRORS = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+# Temporary failures of one message (e.g. 4xx greylisting of one recipient): try the next one.
+# Any other failure (refused connection, TLS, login, a setting) would fail every message
+# the same way: stop the batch, the rest waits for the next try.
+PER_MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 
 
 @dataclass
@@ -118,7 +120,8 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                 data = compose.to_bytes(row, config)
                 envelope_from = compose.sender(config).addr_spec
                 if transport is None:
-                    transport = from_url(config["MAIL_URL"], timeout=float(config.get("MAIL_TIMEOUT", 10)))
+                    transport = from_url(config["MAIL_URL"], timeout=float(config.get("MAIL_TIMEOUT", 10)),
+                                         cafile=config.get("MAIL_CA_FILE"))
                 transport.send(envelope_from, envelope_to, data)
             except (PermanentFailure, InvalidAddress) as exc:
                 _finish(engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1,
@@ -131,8 +134,8 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                         last_error=f"{type(exc).__name__}: {exc}"[:1000])
                 report.failed += 1
                 app.logger.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
-                if isinstance(exc, CONNECTION_ERRORS):
-                    break  # the server is unreachable: the rest waits for the next try
+                if not isinstance(exc, PER_MESSAGE_ERRORS):
+                    break
             else:
                 _finish(engine, message_id, token, sent_at=utcnow(), attempts=row.attempts + 1, last_error=None)
                 report.sent += 1

@@ -60,20 +60,24 @@ class FileTransport(Transport):
 
 class SMTPTransport(Transport):
     def __init__(self, host: str, port: int, *, mode: str, username: str | None, password: str | None,
-                 timeout: float) -> None:
+                 timeout: float, cafile: str | None = None) -> None:
         self.host, self.port, self.mode = host, port, mode
         self.username, self.password, self.timeout = username, password, timeout
+        self.cafile = cafile
         self._conn: smtplib.SMTP | None = None
+
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates are always verified; MAIL_CA_FILE trusts a private CA instead of the system's."""
+        return ssl.create_default_context(cafile=self.cafile)
 
     def _connect(self) -> smtplib.SMTP:
         if self._conn is None:
             if self.mode == "smtps":
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                      context=ssl.create_default_context())
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls())
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
                 if self.mode == "starttls":
-                    conn.starttls(context=ssl.create_default_context())
+                    conn.starttls(context=self._tls())
             if self.username:
                 conn.login(self.username, self.password or "")
             self._conn = conn
@@ -105,7 +109,7 @@ class SMTPTransport(Transport):
             self._conn = None
 
 
-def from_url(url: str, timeout: float = 10.0) -> Transport:
+def from_url(url: str, timeout: float = 10.0, cafile: str | None = None) -> Transport:
     """The transport FLASK_MAIL_URL names; ValueError for a scheme the site does not know."""
     if url.startswith("file:"):
         path = url[len("file:"):]
@@ -119,6 +123,8 @@ def from_url(url: str, timeout: float = 10.0) -> Transport:
     if parts.scheme not in modes or not parts.hostname:
         raise ValueError(f"unsupported mail URL scheme: {parts.scheme!r}")
     default_port = {"plain": 25, "starttls": 587, "smtps": 465}[modes[parts.scheme]]
+    if parts.username and modes[parts.scheme] == "plain":
+        raise ValueError("SMTP credentials need smtp+starttls:// or smtps://, never a plain connection")
     return SMTPTransport(
         parts.hostname,
         parts.port or default_port,
@@ -126,4 +132,5 @@ def from_url(url: str, timeout: float = 10.0) -> Transport:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         timeout=timeout,
+        cafile=cafile or None,
     )
