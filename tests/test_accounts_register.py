@@ -67,6 +67,36 @@ def test_register_verify_sign_in(client, query, register, mails, auth):
     settings = client.get("/account/settings").get_data(as_text=True)
     assert "ann.smith@example.com (confirmed)" in settings
 
+    export = client.get("/account/export")
+    assert export.get_json()["account"] == {
+        "email": "ann.smith@example.com", "display_name": "Ann S", "role": "member",
+        "created_at": export.get_json()["account"]["created_at"],
+        "email_confirmed_at": export.get_json()["account"]["email_confirmed_at"],
+        "reply_notifications": True, "opted_out_of_email": False,
+    }
+    assert post_form(client, "/account/delete", {"password": STRONG_PASSWORD}).status_code == 302
+    [gone] = users(query)
+    assert (gone.email, gone.display_name, gone.password_hash) == (None, "Deleted member", "")
+    assert auth.login("ann.smith@example.com", STRONG_PASSWORD).status_code == 422
+
+
+def test_an_opted_out_address_gets_no_confirmation_and_is_told_how_to_opt_back_in(client, query, register, mails, auth):
+    from ldnsite.mail import suppression
+
+    with query() as db:
+        suppression.suppress(db, "quiet@example.com")
+        db.commit()
+    assert register(email="quiet@example.com", display_name="Quiet One").status_code == 302
+    assert len(users(query)) == 1
+    assert mails.messages(to="quiet@example.com") == []
+    auth.login("quiet@example.com", STRONG_PASSWORD)
+    settings = client.get("/account/settings").get_data(as_text=True)
+    assert "This address is on our opt-out list" in settings
+    assert 'href="/opt-out"' in settings
+    post_form(client, "/account/verify/resend", {}, form_page="/account/settings")
+    assert "on our opt-out list, so we could not send" in client.get("/account/settings").get_data(as_text=True)
+    assert mails.messages(to="quiet@example.com") == []
+
 
 def test_registering_a_known_address_looks_the_same_and_emails_the_owner(client, query, register, mails, make_user):
     make_user(email="owner@example.com", name="Owner")

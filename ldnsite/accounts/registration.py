@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from ldnsite.accounts import bp, emails, limits, passwords, tokens, validation
+from ldnsite.accounts import bp, emails, limits, mail_prefs, passwords, tokens, validation
 from ldnsite.accounts.forms import ActionForm, RegisterForm
 from ldnsite.accounts.models import User
 from ldnsite.db import get_session, utcnow
@@ -89,12 +89,13 @@ def resend_verification():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    if current_user.verified_at is None:
-        db = get_session()
-        user = db.get(User, current_user.id)
-        emails.send_verification(db, user)
+    db = get_session()
+    if current_user.verified_at is not None:
+        flash("Your email address is already confirmed.", "info")
+    elif mail_prefs.is_opted_out(db, current_user.email):
+        flash("Your address is on our opt-out list, so we could not send a link. Opt back in first.", "warning")
+    else:
+        emails.send_verification(db, current_user._get_current_object())
         db.commit()
         flash("We have sent a new link to your email address. It works for 48 hours.", "success")
-    else:
-        flash("Your email address is already confirmed.", "info")
     return redirect(url_for("accounts.settings"))
