@@ -107,3 +107,42 @@ def test_errors_answer_json_to_json_clients(client):
     response = client.get("/_test/explode", headers={"Accept": "application/json"})
     assert response.status_code == 500
     assert SECRET not in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def database_down(app, tmp_path):
+    """Point the app at a database that cannot be opened, as when the server is unreachable."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_text("a file where the database's folder should be")
+
+    def go():
+        broken = create_engine(f"sqlite:///{not_a_folder}/open.db")
+        app.extensions["db_engine"] = broken
+        app.extensions["db_sessionmaker"] = sessionmaker(bind=broken)
+
+    return go
+
+
+def test_database_down_for_a_signed_in_member_still_gets_a_plain_error_page(client, make_user, database_down):
+    user = make_user()
+    with client.session_transaction() as s:
+        s["_user_id"] = f"{user.id}:{user.session_version}"
+    database_down()
+    response = client.get("/about")  # loading the member needs the database
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Sorry, there is a problem" in html and html.count("<h1") == 1
+    assert 'class="skip-link"' in html and 'lang="en-GB"' in html
+    for leak in ("Traceback", "OperationalError", "sqlite", "open.db"):
+        assert leak not in html
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_healthz_says_503_when_the_database_is_down(client, database_down):
+    database_down()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unreachable"}

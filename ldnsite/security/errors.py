@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -21,7 +22,25 @@ def render_error(code: int, detail: str | None = None) -> Response:
     title, advice = MESSAGES.get(code, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
         return make_response(jsonify(error=title, detail=detail or advice), code)
-    return make_response(render_template("errors/error.html", code=code, title=title, advice=advice, detail=detail), code)
+    context = {"code": code, "title": title, "advice": advice, "detail": detail}
+    try:
+        return make_response(render_template("errors/error.html", **context), code)
+    except Exception:  # the layout itself failed, e.g. the database is down and the header needs the member
+        current_app.logger.exception("error page could not use the site layout")
+    try:
+        # Straight from the Jinja environment: render_template's context processors
+        # would ask for the signed-in member, and that is what may have failed.
+        html = current_app.jinja_env.get_template("errors/plain.html").render(**context)
+        return make_response(html, code)
+    except Exception:
+        current_app.logger.exception("plain error page failed too")
+        return Response(_LAST_RESORT.format(title=escape(title), advice=escape(advice)), code, mimetype="text/html")
+
+
+_LAST_RESORT = (
+    '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{title}</title></head>'
+    '<body><main><h1>{title}</h1><p>{advice}</p><p><a href="/">Go to the home page</a></p></main></body></html>'
+)
 
 
 def init_app(app: Flask) -> None:
