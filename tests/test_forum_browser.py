@@ -1,0 +1,126 @@
+"""The forum in a real browser, with the keyboard alone: new topic (error, preview, post) and reply; axe clean throughout."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import assert_axe_clean
+from tests.fixtures_forum import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def browser_sign_in(app, page, live_server, user) -> None:
+    """Put a signed-in session cookie into the browser, as the sign-in page would."""
+    client = app.test_client()
+    sign_in(client, user)
+    cookie = client.get_cookie("session")
+    page.context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server}])
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element matching `selector` has focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("sel => document.activeElement && document.activeElement.matches(sel)", selector):
+            return
+    raise AssertionError(f"{selector} was not reached with the Tab key")
+
+
+def press_enter_and_wait(page) -> None:
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_new_topic_with_the_keyboard_error_then_preview_then_post(app, page, live_server, make_member):
+    browser_sign_in(app, page, live_server, make_member())
+    page.goto(live_server + "/forum/")
+    assert_axe_clean(page)
+    tab_to(page, "a[href='/forum/new']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Start a new topic"
+    assert_axe_clean(page)
+
+    tab_to(page, "#title")
+    page.keyboard.type("Hi")  # too short
+    tab_to(page, "button[name=submit]")
+    press_enter_and_wait(page)
+    summary = page.locator(".error-summary")
+    assert summary.is_visible()
+    assert "The title must be between 5 and 150 characters" in summary.inner_text()
+    assert "Enter your message" in summary.inner_text()
+    assert page.title().startswith("Error:")
+    assert_axe_clean(page)
+
+    tab_to(page, "#title")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Low-dose naltrexone and sleep")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "body"
+    page.keyboard.type("Did anyone get **vivid dreams** in week one?")
+    tab_to(page, "button[name=preview]")
+    press_enter_and_wait(page)
+    preview = page.locator(".forum-preview")
+    assert preview.is_visible()
+    assert preview.locator("strong").inner_text() == "vivid dreams"
+    assert page.locator("#body").input_value() == "Did anyone get **vivid dreams** in week one?"
+    assert_axe_clean(page)
+
+    tab_to(page, "button[name=submit]")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text().startswith("Low-dose naltrexone and sleep")
+    assert page.locator(".forum-post-body strong").inner_text() == "vivid dreams"
+    assert "Your topic has been posted." in page.locator("main").inner_text()
+    assert_axe_clean(page)
+
+
+def test_reply_with_the_keyboard(app, page, live_server, make_member, make_user, make_topic):
+    author = make_user("author@example.com", "Author")
+    topic_id, _ = make_topic(author, title="Starting dose questions", body="What did you start on?")
+    browser_sign_in(app, page, live_server, make_member("replier@example.com", "Replier"))
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    assert_axe_clean(page)
+
+    tab_to(page, "#body")
+    page.keyboard.type("I started on 0.5 mg and went up slowly.")
+    tab_to(page, "button[name=submit]")
+    press_enter_and_wait(page)
+    assert "Your reply has been posted." in page.locator("main").inner_text()
+    assert page.locator(".forum-post-body", has_text="I started on 0.5 mg").is_visible()
+    assert_axe_clean(page)
+
+
+def test_reply_page_error_state_with_the_keyboard(app, page, live_server, make_member, make_topic):
+    member = make_member()
+    topic_id, _ = make_topic(member)
+    browser_sign_in(app, page, live_server, member)
+    page.goto(f"{live_server}/forum/t/{topic_id}/reply")
+    assert_axe_clean(page)
+    tab_to(page, "button[name=submit]")
+    press_enter_and_wait(page)
+    assert "Enter your message" in page.locator(".error-summary").inner_text()
+    assert_axe_clean(page)
+
+
+def test_edit_and_report_pages_with_the_keyboard_are_axe_clean(app, page, live_server, make_member, make_user, make_topic,
+                                                               make_post):
+    author = make_user("author@example.com", "Author")
+    member = make_member()
+    topic_id, others_post = make_topic(author, body="Try **this** instead of your medicine.")
+    own_post = make_post(topic_id, member, "My own reply.")
+    browser_sign_in(app, page, live_server, member)
+
+    page.goto(f"{live_server}/forum/p/{own_post}/edit")
+    assert_axe_clean(page)
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, f"a[href='/forum/p/{others_post}/report']")
+    press_enter_and_wait(page)
+    tab_to(page, "main form button[type=submit]")
+    press_enter_and_wait(page)
+    assert "Enter a reason for your report" in page.locator(".error-summary").inner_text()
+    assert_axe_clean(page)
+    tab_to(page, "#reason")
+    page.keyboard.type("Advises stopping prescribed medicine.")
+    tab_to(page, "main form button[type=submit]")
+    press_enter_and_wait(page)
+    assert "Thank you for your report" in page.locator("main").inner_text()
