@@ -31,6 +31,11 @@ def _render_page(page):
     )
 
 
+def _newest(pages) -> float | None:
+    """A list changes when any page in it does."""
+    return max((p.mtime for p in pages), default=None)
+
+
 @bp.get("/")
 def home():
     pages = store()
@@ -47,10 +52,12 @@ def home():
 @bp.get("/treatments/")
 def treatments():
     pages = store()
+    listed = pages.of_kind("article", "treatment")
     return cached_page(
         ("list", "treatments", pages.generation),
-        lambda: render_template("content/list.html", title="Treatments", pages=pages.of_kind("article", "treatment"),
+        lambda: render_template("content/list.html", title="Treatments", pages=listed,
                                 intro="Medicines and other approaches for fibromyalgia and ME/CFS, with what the research shows."),
+        _newest(listed),
     )
 
 
@@ -62,10 +69,12 @@ def treatment(slug: str):
 @bp.get("/conditions/")
 def conditions():
     pages = store()
+    listed = pages.of_kind("condition")
     return cached_page(
         ("list", "conditions", pages.generation),
-        lambda: render_template("content/list.html", title="Conditions", pages=pages.of_kind("condition"),
+        lambda: render_template("content/list.html", title="Conditions", pages=listed,
                                 intro="The long-term conditions this site covers."),
+        _newest(listed),
     )
 
 
