@@ -178,7 +178,7 @@ def test_a_reason_sent_as_free_text_is_kept_as_given(mod_client, board, member):
 
 
 def test_the_remove_page_shows_the_post_and_warns_about_first_posts(mod_client, board, member):
-    topic_id, first = board.topic(member, body="The *first* post")
+    _, first = board.topic(member, body="The *first* post")
     html = mod_client.get(f"/moderation/p/{first}/remove").get_data(as_text=True)
     assert "<em>first</em>" in html
     assert "removes the whole topic" in html
@@ -220,7 +220,8 @@ def test_restore_reverses_a_removal_exactly(mod_client, board, member):
     assert board.post(held).status == "pending"  # it was waiting for approval before it was removed
     assert f'id="item-{held}"' in mod_client.get("/moderation/").get_data(as_text=True)
     entries = board.log(action="restore")
-    assert [(e.target_id, e.previous_state, e.new_state) for e in entries] == [(reply, "removed", "published"), (held, "removed", "pending")]
+    assert [(e.target_id, e.previous_state, e.new_state) for e in entries] == [
+        (reply, "removed", "published"), (held, "removed", "pending")]
 
 
 def test_restoring_a_post_that_is_not_removed_changes_nothing(mod_client, board, member):

@@ -27,7 +27,9 @@ def app_config(app_config):
 
 def outbox_messages(app) -> list[email.message.EmailMessage]:
     folder = Path(app.config["MAIL_URL"].removeprefix("file:"))
-    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+    if not folder.exists():
+        return []
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
 
 
 def flush_mail(app) -> None:
@@ -47,12 +49,17 @@ def conversation(app, board, make_user):
     topic_id, first = board.topic(ann, title="Vivid dreams on LDN")
     ben_client = app.test_client()
     sign_in(ben_client, ben)
-    response = ben_client.post(f"/forum/t/{topic_id}/reply", data={"csrf_token": token(ben_client), "body": f"{SECRET} tea helps me sleep."})
+    body = f"{SECRET} tea helps me sleep."
+    response = ben_client.post(f"/forum/t/{topic_id}/reply", data={"csrf_token": token(ben_client), "body": body})
     assert response.status_code in (302, 303), response.status_code
     from ldnsite.forum.models import Post
 
     with app.app_context():
         reply = get_session().scalar(select(Post.id).where(Post.topic_id == topic_id, Post.author_id == ben.id))
+    # Bring the index up to date as `flask index sync` does, so "before" is certain; what the
+    # moderation actions do to the index is then checked on their own commits.
+    result = app.test_cli_runner().invoke(args=["index", "sync"])
+    assert result.exit_code == 0, result.output
     return {"ann": ann, "ben": ben, "ben_client": ben_client, "topic_id": topic_id, "first": first, "reply": reply}
 
 

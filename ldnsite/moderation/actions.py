@@ -5,6 +5,11 @@ UPDATE names the state it expects in its WHERE clause, so the database applies
 a change to at most one of them; the other sees rowcount 0, changes nothing,
 writes no log entry and is told what happened instead. Each function commits
 on success and rolls back when nothing changed.
+
+Mail is queued before the search outbox rows are written: on PostgreSQL the
+mailer queues inside a SAVEPOINT, and releasing a savepoint fires the
+session's after_commit hooks early, which would otherwise spend the "index
+after commit" signal before the real commit.
 """
 
 from __future__ import annotations
@@ -125,12 +130,10 @@ def remove_post(session: Session, post: Post, moderator: User, reason: str) -> O
         .values(resolved_at=now, resolved_by_id=moderator.id, resolution="removed"),
         execution_options=NO_SYNC,
     )
-    enqueue(session, "post", post.id)
     _cancel_reply_mail(session, [post.id])
     topic_removed = first_post_id(session, post.topic_id) == post.id and _set_topic_status(session, post.topic_id, None, REMOVED)
     if topic_removed:
-        # The whole topic goes: its replies leave search and their pending notifications are cancelled.
-        _reindex_topic(session, post.topic_id)
+        # The whole topic goes: its replies' pending notifications are cancelled and they leave search.
         _cancel_reply_mail(session, _topic_post_ids(session, post.topic_id))
     entry = log_action(session, moderator, "remove", "post", post.id, reason=reason, previous=previous, new=REMOVED)
     session.refresh(post)
@@ -140,6 +143,9 @@ def remove_post(session: Session, post: Post, moderator: User, reason: str) -> O
                  "post_url": _post_url(post), "excerpt": post.body_source[:300]},
         key=f"moderation:{entry.id}",
     )
+    enqueue(session, "post", post.id)
+    if topic_removed:
+        _reindex_topic(session, post.topic_id)
     session.commit()
     if topic_removed:
         return Outcome(True, "Post removed. It was the first post, so the whole topic is removed.")
@@ -159,10 +165,7 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
     if previous is None:
         status = _current_status(session, post.id)
         return Outcome(False, f"This post is not removed (it is {status}), so there was nothing to restore. Nothing changed.")
-    enqueue(session, "post", post.id)
     topic_restored = first_post_id(session, post.topic_id) == post.id and _set_topic_status(session, post.topic_id, REMOVED, target)
-    if topic_restored:
-        _reindex_topic(session, post.topic_id)
     entry = log_action(session, moderator, "restore", "post", post.id, previous=REMOVED, new=target)
     session.refresh(post)
     _mail_author(
@@ -170,6 +173,9 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
         context={"topic_title": post.topic.title, "post_url": _post_url(post), "held": target == PENDING},
         key=f"moderation:{entry.id}",
     )
+    enqueue(session, "post", post.id)
+    if topic_restored:
+        _reindex_topic(session, post.topic_id)
     session.commit()
     suffix = " and its topic" if topic_restored else ""
     if target == PENDING:
@@ -186,14 +192,15 @@ def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
             return Outcome(False, "This post was already approved. Nothing changed.")
         return Outcome(False, f"This post is {status}, so it cannot be approved. Nothing changed.")
     is_first = first_post_id(session, post.topic_id) == post.id
-    if is_first and _set_topic_status(session, post.topic_id, PENDING, PUBLISHED):
-        enqueue(session, "topic", post.topic_id)
+    topic_published = is_first and _set_topic_status(session, post.topic_id, PENDING, PUBLISHED)
     session.execute(update(Topic).where(Topic.id == post.topic_id).values(last_activity_at=now), execution_options=NO_SYNC)
-    enqueue(session, "post", post.id)
     log_action(session, moderator, "approve", "post", post.id, previous=PENDING, new=PUBLISHED)
     session.refresh(post)
     if not is_first:
         _notify_reply(session, post)
+    enqueue(session, "post", post.id)
+    if topic_published:
+        enqueue(session, "topic", post.topic_id)
     session.commit()
     return Outcome(True, "Post approved and published.")
 
