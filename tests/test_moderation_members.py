@@ -52,8 +52,9 @@ def test_topic_page_shows_moderators_their_controls(mod_client, member_client, b
 # ---- suspensions ---------------------------------------------------------------------------
 
 
-def test_suspend_for_a_period_then_lift(app, mod_client, board, member, moderator, member_client):
+def test_suspend_for_a_period_then_lift(app, mod_client, board, member, moderator, member_client, make_user):
     topic_id, _ = board.topic(member)
+    others_post = board.reply(topic_id, make_user("other@example.com", "Olga Other"))
     response = post(mod_client, f"/moderation/u/{member.id}/suspend", reason="Repeated dosing advice after warnings", period="7")
     assert "is suspended (7 days)" in response.get_data(as_text=True)
     from ldnsite.moderation.models import Suspension
@@ -71,6 +72,8 @@ def test_suspend_for_a_period_then_lift(app, mod_client, board, member, moderato
     assert page.status_code == 200 and "Your account is suspended" in page.get_data(as_text=True)
     reply = member_client.post(f"/forum/t/{topic_id}/reply", data={"csrf_token": token(member_client), "body": "Still here"})
     assert reply.status_code == 403
+    report = member_client.post(f"/forum/p/{others_post}/report", data={"csrf_token": token(member_client), "reason": "Spam"})
+    assert report.status_code == 403
     assert member_client.get("/account/settings").status_code == 200
 
     again = post(mod_client, f"/moderation/u/{member.id}/suspend", reason="Again", period="1")
@@ -85,6 +88,8 @@ def test_suspend_for_a_period_then_lift(app, mod_client, board, member, moderato
     assert "is not suspended" in post(mod_client, f"/moderation/u/{member.id}/lift").get_data(as_text=True)
     assert [e.action for e in board.log()] == ["suspend", "lift_suspension"]
     assert "Your account is suspended" not in member_client.get(f"/forum/t/{topic_id}").get_data(as_text=True)
+    report = member_client.post(f"/forum/p/{others_post}/report", data={"csrf_token": token(member_client), "reason": "Spam"})
+    assert report.status_code in (302, 303)  # after the lift, reporting works again
 
 
 def test_indefinite_suspension(app, mod_client, member):
