@@ -113,3 +113,56 @@ def search_json(client):
 
 def urls(result: dict) -> list[str]:
     return [r["url"] for r in result["results"]]
+
+
+NODE_SCRIPT = r"""
+import json, os, sys
+from sqlalchemy import event
+from ldnsite import create_app
+from ldnsite.db import get_session, utcnow
+from ldnsite.forum.models import Post, Topic
+from ldnsite.search.outbox import enqueue
+from ldnsite.security.sanitize import render_post
+
+config, action, word, count = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+app = create_app(config)
+if action == "die-after-commit":
+    # Killed between the commit and the index update: runs before the search hook.
+    event.listen(app.extensions["db_sessionmaker"], "after_commit", lambda session: os._exit(0), insert=True)
+with app.app_context():
+    for n in range(count):
+        session = get_session()
+        topic = Topic(title=f"{word} topic {n}", created_at=utcnow(), last_activity_at=utcnow())
+        session.add(topic)
+        session.flush()
+        post = Post(topic_id=topic.id, body_source=f"{word} body {n}", body_html=render_post(f"{word} body {n}"))
+        session.add(post)
+        session.flush()
+        enqueue(session, "topic", topic.id)
+        enqueue(session, "post", post.id)
+        session.commit()
+"""
+
+
+@pytest.fixture
+def run_node(app_config):
+    """Start another process (another worker or node) on the same database; returns the Popen."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+
+    def start(action: str, word: str, count: int = 1, **overrides):
+        config = {**app_config, **overrides}
+        return subprocess.Popen([sys.executable, "-c", NODE_SCRIPT, json.dumps(config), action, word, str(count)],
+                                cwd=root, env={**__import__("os").environ, "PYTHONPATH": str(root)})
+
+    return start
+
+
+def index_keys(app) -> set[str]:
+    """Document keys in the live index, read directly (to prove a test's index really is stale)."""
+    gen = app.extensions["search_indexer"].store.live()
+    with gen.open().searcher() as searcher:
+        return {doc["key"] for doc in searcher.documents()}

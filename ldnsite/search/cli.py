@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from ldnsite.search.indexer import IndexBusy
 
@@ -12,9 +13,7 @@ def _indexer():
     return current_app.extensions["search_indexer"]
 
 
-@click.group("index")
-def index_cli() -> None:
-    """Search index commands (each node has its own index)."""
+index_cli = AppGroup("index", help="Search index commands (each node has its own index).")
 
 
 @index_cli.command("rebuild")

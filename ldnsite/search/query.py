@@ -72,7 +72,7 @@ class QueryBuilder:
     def corrections(self, word: str) -> list[str]:
         if len(word) < 4 or not word.isalpha():
             return []
-        maxdist = 1 if len(word) <= 5 else 2
+        maxdist = 1 if len(word) < 8 else 2  # two edits on a short word turn "dugong" into "during"
         return list(self.searcher.suggest("spell", word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
 
     # ---- building -------------------------------------------------------------------------

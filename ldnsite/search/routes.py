@@ -53,8 +53,12 @@ def search():
 
     outcome = items = None
     if query:
-        outcome = service().search(query, kind=kind, sort=sort, page=page)
+        outcome = service().search(raw, kind=kind, sort=sort, page=page)
         items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store())
+        hidden = len(outcome.hits) - len(items)  # in the index, but hidden in the database since
+        total = max(0, outcome.total - hidden)
+    else:
+        total = 0
     if as_json:
         return _json({
             "query": query,
@@ -62,12 +66,12 @@ def search():
             "sort": sort,
             "page": outcome.page if outcome else 1,
             "pages": outcome.pages if outcome else 0,
-            "total": outcome.total if outcome else 0,
+            "total": total,
             "did_you_mean": outcome.did_you_mean if outcome else None,
             "any_words": outcome.any_words if outcome else False,
             "results": [item.as_json() for item in items or []],
         })
-    return _render(query=query, kind=kind, sort=sort, outcome=outcome, items=items)
+    return _render(query=query, kind=kind, sort=sort, outcome=outcome, items=items, total=total)
 
 
 def _json(data: dict, status: int = 200) -> Response:
@@ -76,7 +80,7 @@ def _json(data: dict, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="application/json")
 
 
-def _render(query: str, kind: str, sort: str, outcome=None, items=None, error: str | None = None) -> str:
+def _render(query: str, kind: str, sort: str, outcome=None, items=None, error: str | None = None, total: int = 0) -> str:
     pages = store()
     useful = [p for p in (pages.get(slug) for slug in USEFUL_PAGES) if p is not None]
 
@@ -90,6 +94,7 @@ def _render(query: str, kind: str, sort: str, outcome=None, items=None, error: s
         sort=sort,
         outcome=outcome,
         items=items,
+        total=total,
         error=error,
         useful=useful,
         kind_labels=KIND_LABELS,
