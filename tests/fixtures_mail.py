@@ -80,6 +80,15 @@ class _Sink:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
 
+    async def handle_RCPT(self, _server, _session, envelope, address, _options):  # aiosmtpd names its hooks so
+        """greylist@... is refused for now (451), bounce@... for good (550); everyone else accepted."""
+        if address.startswith("greylist@"):
+            return "451 4.7.1 Greylisted, try again later"
+        if address.startswith("bounce@"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, _server, _session, envelope):  # aiosmtpd names its hooks so
         with self.server.lock:
             self.server.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))

@@ -40,7 +40,8 @@ def waiting(app) -> int:
     with app.app_context():
         return get_session().scalar(
             select(func.count()).select_from(OutboundMessage).where(OutboundMessage.sent_at.is_(None),
-                                                                    OutboundMessage.cancelled_at.is_(None)))
+                                                                    OutboundMessage.cancelled_at.is_(None),
+                                                                    OutboundMessage.failed_at.is_(None)))
 
 
 def test_message_arrives_with_unsubscribe_headers_and_body_link(app, smtp_server):
@@ -198,3 +199,22 @@ def test_purge_blanks_old_finished_messages_but_keeps_their_dedupe_keys(app, smt
         row = get_session().scalar(select(OutboundMessage))
         assert (row.to_addr, row.subject, row.text_body, row.html_body) == ("", "", "", "")
     assert send(app, "old@example.com", "reply:40:1") is None  # the event still cannot mail twice
+
+
+def test_a_temporarily_refused_message_waits_without_holding_up_the_rest(app, smtp_server):
+    app.config["MAIL_DELIVER_ON_COMMIT"] = False
+    send(app, "greylist@example.com", "reply:60:1")
+    send(app, "bounce@example.com", "reply:60:2")
+    send(app, "josé@example.com", "reply:60:3")
+    send(app, "reader@example.com", "reply:60:4")
+    result = app.test_cli_runner().invoke(args=["mail", "flush"])
+    assert result.exit_code == 1  # the greylisted one will be retried
+    assert "sent 1, failed 1 (will retry), refused 2" in result.output
+    assert len(smtp_server.to("reader@example.com")) == 1
+    with app.app_context():
+        rows = {m.to_addr: m for m in get_session().scalars(select(OutboundMessage))}
+    assert rows["greylist@example.com"].sent_at is None and rows["greylist@example.com"].failed_at is None
+    assert "451" in rows["greylist@example.com"].last_error
+    assert rows["bounce@example.com"].failed_at is not None and "550" in rows["bounce@example.com"].last_error
+    assert rows["josé@example.com"].failed_at is not None
+    assert waiting(app) == 1

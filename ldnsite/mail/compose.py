@@ -34,6 +34,8 @@ def ascii_address(address: str) -> str:
     """The address with its domain as an IDNA A-label, as SMTP servers expect it."""
     address = check_recipient(address)
     local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise InvalidAddress("a non-ASCII mailbox name needs SMTPUTF8, which the site does not use")
     try:
         domain = idna.encode(domain, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):

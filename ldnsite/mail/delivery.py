@@ -13,7 +13,6 @@ the next send or `flask mail flush` tries again.
 
 from __future__ import annotations
 
-import smtplib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,18 +24,20 @@ from sqlalchemy import and_, or_, select, update
 from ldnsite.db import utcnow
 from ldnsite.mail import compose
 from ldnsite.mail.addresses import InvalidAddress, address_hash
+from ldnsite.mail.compose import MailConfigError
 from ldnsite.mail.models import OutboundMessage, Suppression
-from ldnsite.mail.transports import PermanentFailure, Transport, from_url
+from ldnsite.mail.transports import PermanentFailure, Transport, TransportUnavailable, from_url
 
 QUEUE = OutboundMessage.__table__
 SUPPRESSIONS = Suppression.__table__
 LEASE = timedelta(minutes=5)
 # Sent even to an opted-out address: each was asked for by the person, just now.
 ALWAYS_DELIVERED = frozenset({"password_reset", "opt_in"})
-# Temporary failures of one message (e.g. 4xx greylisting of one recipient): try the next one.
-# Any other failure (refused connection, TLS, login, a setting) would fail every message
-# the same way: stop the batch, the rest waits for the next try.
-PER_MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
+# Failures that would hit every message the same way (no connection, TLS, login, the
+# outbox folder, a bad sender setting): stop the batch, the rest waits for the next try.
+# Anything else is about this one message: it waits, and the batch goes on, so one
+# problem message can never hold up the queue behind it.
+BATCH_STOPPERS = (TransportUnavailable, MailConfigError)
 
 
 @dataclass
@@ -134,7 +135,7 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                         last_error=f"{type(exc).__name__}: {exc}"[:1000])
                 report.failed += 1
                 app.logger.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
-                if not isinstance(exc, PER_MESSAGE_ERRORS):
+                if isinstance(exc, BATCH_STOPPERS):
                     break
             else:
                 _finish(engine, message_id, token, sent_at=utcnow(), attempts=row.attempts + 1, last_error=None)

@@ -26,6 +26,10 @@ class PermanentFailure(Exception):
     """The server refused the message for good (5xx): retrying cannot help."""
 
 
+class TransportUnavailable(Exception):
+    """Could not connect, start TLS or log in: every message would fail the same way now."""
+
+
 class Transport:
     def send(self, from_addr: str, to_addr: str, data: bytes) -> None:
         raise NotImplementedError
@@ -44,6 +48,12 @@ class FileTransport(Transport):
         self.directory = Path(directory)
 
     def send(self, from_addr: str, to_addr: str, data: bytes) -> None:
+        try:
+            self._write(data)
+        except OSError as exc:  # a missing or full or read-only folder fails every message alike
+            raise TransportUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def _write(self, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.eml"
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self.directory)
@@ -72,16 +82,27 @@ class SMTPTransport(Transport):
 
     def _connect(self) -> smtplib.SMTP:
         if self._conn is None:
-            if self.mode == "smtps":
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls())
-            else:
-                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-                if self.mode == "starttls":
-                    conn.starttls(context=self._tls())
+            try:
+                self._conn = self._open()
+            except (OSError, smtplib.SMTPException) as exc:
+                raise TransportUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return self._conn
+
+    def _open(self) -> smtplib.SMTP:
+        if self.mode == "smtps":
+            return self._logged_in(smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls()))
+        return self._logged_in(smtplib.SMTP(self.host, self.port, timeout=self.timeout))
+
+    def _logged_in(self, conn: smtplib.SMTP) -> smtplib.SMTP:
+        try:
+            if self.mode == "starttls":
+                conn.starttls(context=self._tls())
             if self.username:
                 conn.login(self.username, self.password or "")
-            self._conn = conn
-        return self._conn
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def send(self, from_addr: str, to_addr: str, data: bytes) -> None:
         conn = self._connect()
@@ -96,9 +117,9 @@ class SMTPTransport(Transport):
             if 500 <= exc.smtp_code < 600:
                 raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
             raise
-        except (OSError, smtplib.SMTPServerDisconnected):
-            self._conn = None  # reconnect on the next message
-            raise
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self._conn = None  # the connection is gone: reconnect for the next message
+            raise TransportUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         if self._conn is not None:
