@@ -150,3 +150,16 @@ def test_a_broken_sender_setting_keeps_messages_waiting(app, outbox):
     assert result.exit_code == 0, result.output
     (msg,) = outbox.messages()
     assert msg["Message-ID"].startswith(f"<mail.{message.id}.")
+
+
+def test_an_unknown_mail_url_keeps_every_message_waiting(app, outbox):
+    good = app.config["MAIL_URL"]
+    app.config["MAIL_URL"] = "smtp-typo://relay:25"
+    queue_one(app, dedupe_key="t:1")
+    queue_one(app, dedupe_key="t:2")
+    result = app.test_cli_runner().invoke(args=["mail", "flush"])
+    assert result.exit_code == 1
+    assert "2 message(s) waiting" in result.output
+    app.config["MAIL_URL"] = good
+    assert app.test_cli_runner().invoke(args=["mail", "flush"]).exit_code == 0
+    assert len(outbox.raw()) == 2

@@ -121,8 +121,7 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                 data = compose.to_bytes(row, config)
                 envelope_from = compose.sender(config).addr_spec
                 if transport is None:
-                    transport = from_url(config["MAIL_URL"], timeout=float(config.get("MAIL_TIMEOUT", 10)),
-                                         cafile=config.get("MAIL_CA_FILE"))
+                    transport = _open_transport(config)
                 transport.send(envelope_from, envelope_to, data)
             except (PermanentFailure, InvalidAddress) as exc:
                 _finish(engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1,
@@ -144,6 +143,14 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
         if transport is not None:
             transport.close()
     return report
+
+
+def _open_transport(config) -> Transport:
+    try:
+        return from_url(config["MAIL_URL"], timeout=float(config.get("MAIL_TIMEOUT", 10)),
+                        cafile=config.get("MAIL_CA_FILE"))
+    except ValueError as exc:
+        raise MailConfigError(f"MAIL_URL: {exc}") from exc
 
 
 def purge(app: Flask, *, older_than: timedelta | None = None) -> int:
