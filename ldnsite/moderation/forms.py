@@ -76,8 +76,7 @@ class SuspendForm(FlaskForm):
     )
     period = SelectField(
         "How long",
-        choices=_choices(SUSPENSION_PERIODS),
-        validators=[InputRequired("Choose how long the suspension lasts")],
+        choices=_choices(SUSPENSION_PERIODS),  # the choice itself is validated: nothing else gets through
     )
 
     def validate_reason(self, field) -> None:
