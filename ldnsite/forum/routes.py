@@ -40,10 +40,14 @@ def _created(response) -> bool:
 post_limit = limiter.shared_limit(
     lambda: current_app.config.get("FORUM_POST_RATE_LIMIT", "6 per minute;40 per hour"),
     scope="forum-post", key_func=_rate_key, methods=["POST"], deduct_when=_created,
+    error_message="You have posted a lot in a short time. Please wait a while, then try again: your text was not saved, "
+                  "so copy it somewhere first if you want to keep it.",
 )
 report_limit = limiter.shared_limit(
     lambda: current_app.config.get("FORUM_REPORT_RATE_LIMIT", "10 per hour;30 per day"),
     scope="forum-report", key_func=_rate_key, methods=["POST"], deduct_when=_created,
+    error_message="You have sent a lot of reports in a short time. Please wait a while before you send another. "
+                  "The moderators have the reports you already sent.",
 )
 
 
