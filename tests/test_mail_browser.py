@@ -37,6 +37,9 @@ def test_opt_out_form_with_keyboard_error_then_success(app, page, live_server):
     assert page.locator("#email-error").inner_text().endswith("like name@example.com")
     assert page.get_attribute("#email", "aria-invalid") == "true"
     assert_axe_clean(page)
+    page.emulate_media(color_scheme="dark")
+    assert_axe_clean(page)  # the error colours keep their contrast in dark mode too
+    page.emulate_media(color_scheme="light")
 
     tab_to(page, ".error-summary a[href='#email']")
     page.keyboard.press("Enter")

@@ -218,3 +218,22 @@ def test_a_temporarily_refused_message_waits_without_holding_up_the_rest(app, sm
     assert rows["bounce@example.com"].failed_at is not None and "550" in rows["bounce@example.com"].last_error
     assert rows["josé@example.com"].failed_at is not None
     assert waiting(app) == 1
+
+
+def test_forget_cancels_and_blanks_everything_to_an_address(app, smtp_server):
+    from ldnsite.mail.mailer import forget
+
+    send(app, "gone@example.com", "reply:70:1")
+    app.config["MAIL_DELIVER_ON_COMMIT"] = False
+    send(app, "gone@example.com", "reply:70:2")
+    send(app, "stays@example.com", "reply:70:3")
+    with app.app_context():
+        session = get_session()
+        assert forget(session, " Gone@Example.com") == 2
+        session.commit()
+    app.test_cli_runner().invoke(args=["mail", "flush"])
+    assert len(smtp_server.to("gone@example.com")) == 1  # only the one sent before
+    assert len(smtp_server.to("stays@example.com")) == 1
+    with app.app_context():
+        addresses = sorted(get_session().scalars(select(OutboundMessage.to_addr)))
+    assert addresses == ["", "", "stays@example.com"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template
 from markupsafe import escape
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,6 +97,27 @@ def cancel(session: Session, dedupe_key_prefix: str) -> int:
             OutboundMessage.cancelled_at.is_(None),
         )
         .values(cancelled_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def forget(session: Session, email: str) -> int:
+    """Cancel everything not yet sent to the address and blank every message to it. Returns how many.
+
+    For account deletion: the queue must not keep a deleted member's address or
+    mail. Dedupe keys stay, so no event can mail the address again by accident.
+    """
+    address = email.strip().lower()
+    now = utcnow()
+    to_it = func.lower(OutboundMessage.to_addr) == address
+    session.execute(
+        update(OutboundMessage).where(to_it, OutboundMessage.sent_at.is_(None), OutboundMessage.cancelled_at.is_(None))
+        .values(cancelled_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    result = session.execute(
+        update(OutboundMessage).where(to_it).values(to_addr="", subject="", text_body="", html_body="", last_error=None),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount or 0
