@@ -21,7 +21,7 @@ NEW = "violet canyon sparrow"
 
 @pytest.fixture
 def member(make_user, auth):
-    user = make_user()
+    user = make_user(role="moderator")
     assert auth.login().status_code == 302
     return user
 
@@ -209,6 +209,7 @@ def test_delete_anonymises_keeps_posts_cancels_mail_and_signs_out(client, query,
     assert user.password_hash == ""
     assert user.deleted_at is not None
     assert user.session_version == 2
+    assert user.role == "member"
 
     with query() as db:
         posts = db.scalars(select(Post).where(Post.author_id == member.id)).all()

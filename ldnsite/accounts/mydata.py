@@ -93,6 +93,7 @@ def delete_account(db, user: User) -> None:
     user.display_name = DELETED_NAME
     user.password_hash = ""
     user.notify_replies = False
+    user.role = "member"  # a deleted moderator must not be listed as staff
     user.deleted_at = utcnow()
     user.session_version += 1
     reindex_posts(db, user.id)
