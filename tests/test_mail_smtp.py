@@ -237,3 +237,38 @@ def test_forget_cancels_and_blanks_everything_to_an_address(app, smtp_server):
     with app.app_context():
         addresses = sorted(get_session().scalars(select(OutboundMessage.to_addr)))
     assert addresses == ["", "", "stays@example.com"]
+
+
+def test_racing_transactions_queue_one_message_and_both_commit(app, db_backend, smtp_server):
+    """PostgreSQL: two transactions queue the same event at once; the loser's savepoint absorbs it."""
+    if db_backend != "postgresql":
+        pytest.skip("SQLite serialises writers, so the race cannot happen there")
+    from ldnsite.accounts.models import User
+
+    app.config["MAIL_DELIVER_ON_COMMIT"] = False
+    maker = app.extensions["db_sessionmaker"]
+    first, second = maker(), maker()
+    results = {}
+    with app.app_context():
+        results["first"] = queue(first, to="r@example.com", subject="s", template="mail_opt_in",
+                                 context={"confirm_url": "x"}, category="notification", dedupe_key="race:1")
+
+        def other():
+            with app.app_context():
+                second.add(User(email="bystander@example.com", display_name="Bystander", password_hash="x"))
+                results["second"] = queue(second, to="r@example.com", subject="s", template="mail_opt_in",
+                                          context={"confirm_url": "x"}, category="notification", dedupe_key="race:1")
+                second.commit()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(1)
+        assert thread.is_alive()  # waiting on the first transaction's row
+        first.commit()
+        thread.join(30)
+    first.close()
+    second.close()
+    assert results["first"] is not None and results["second"] is None
+    assert waiting(app) == 1
+    with app.app_context():
+        assert get_session().scalar(select(func.count()).select_from(User)) == 1  # the loser's own change survived
