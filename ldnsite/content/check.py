@@ -22,7 +22,7 @@ DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 EVIDENCE_KEYS = ("study", "year", "design", "participants", "dose", "duration", "result", "ref")
 # Pages served by code rather than by site/*.md, which content may link to (design.md URL table).
 STATIC_PATHS = {
-    "/", "/treatments/", "/conditions/", "/forum/", "/search", "/opt-out", "/account/register", "/account/login",
+    "/", "/treatments/", "/conditions/", "/forum/", "/search", "/opt-out", "/opt-in", "/account/register", "/account/login",
     "/account/settings", "/sitemap.xml", "/feed.xml",
 }
 
