@@ -56,7 +56,9 @@ def test_check_passes_on_a_sound_folder(tmp_path):
     folder = tmp_path / "site"
     folder.mkdir()
     (folder / "fibro.md").write_text(page("fibro", kind="condition"))
-    (folder / "good.md").write_text(page("good", body="See [fibromyalgia](/conditions/fibro) [@trial]."))
+    (folder / "good.md").write_text(page("good", body=(
+        "See [fibromyalgia](/conditions/fibro#symptoms) [@trial], the [forum](/forum/), [search](/search?q=ldn), "
+        "[stop emails](/opt-out) and the [feed](/feed.xml).")))
     result = run_check(tmp_path, folder)
     assert result.exit_code == 0, result.output
     assert "content ok: 2 pages" in result.output
@@ -108,6 +110,7 @@ def test_check_reports_references_without_identifiers_and_unreadable_files(tmp_p
         "references:\n  - {key: trial, authors: Smith J, title: A trial, journal: J, year: 2020, pmid: PMC123}\n")))
     (folder / "nofront.md").write_text("# Just a heading\n")
     (folder / "related.md").write_text(page("related").replace("conditions: [fibro]", "conditions: [fibro, lupus]"))
+    (folder / "nowhere.md").write_text(page("nowhere", body="See [this](/no-such-route/at-all) [@trial]."))
     result = run_check(tmp_path, folder)
     assert result.exit_code == 1
     lines = set(result.stderr.strip().splitlines())
@@ -115,7 +118,8 @@ def test_check_reports_references_without_identifiers_and_unreadable_files(tmp_p
     assert "badpmid.md: reference trial: PMID 'PMC123' is not a number" in lines
     assert "nofront.md: no YAML front matter between --- lines" in lines
     assert "related.md: names page 'lupus', which does not exist" in lines
-    assert len(lines) == 5  # the four above and the count
+    assert "nowhere.md: links to /no-such-route/at-all, which does not exist" in lines
+    assert len(lines) == 6  # the five above and the count
 
 
 def test_check_wants_an_evidence_table_on_treatment_pages(tmp_path):

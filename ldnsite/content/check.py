@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from datetime import date
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from ldnsite.content.store import KINDS, ContentStore, Page
 
@@ -20,11 +23,8 @@ REQUIRED = ("title", "slug", "kind", "summary", "reviewed", "next_review", "revi
 PMID = re.compile(r"^\d{1,9}$")
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 EVIDENCE_KEYS = ("study", "year", "design", "participants", "dose", "duration", "result", "ref")
-# Pages served by code rather than by site/*.md, which content may link to (design.md URL table).
-STATIC_PATHS = {
-    "/", "/treatments/", "/conditions/", "/forum/", "/search", "/opt-out", "/opt-in", "/account/register", "/account/login",
-    "/account/settings", "/sitemap.xml", "/feed.xml",
-}
+# Routes whose pages come from site/: a link to one resolves only if that page exists.
+PAGE_ENDPOINTS = {"content.treatment", "content.condition", "content.privacy", "content.accessibility", "content.about"}
 
 
 def problems(store: ContentStore, today: date | None = None) -> list[str]:
@@ -32,13 +32,29 @@ def problems(store: ContentStore, today: date | None = None) -> list[str]:
     store.refresh(force=True)
     found = list(store.errors)
     pages = {p.slug: p for p in store.all()}
-    urls = {p.url for p in pages.values()} | STATIC_PATHS
+    page_urls = {p.url for p in pages.values()}
+
+    def resolves(path: str) -> bool:
+        return path in page_urls or _served_by_code(path)
+
     for page in pages.values():
-        found += [f"{page.path.name}: {msg}" for msg in _page_problems(page, pages, urls, today)]
+        found += [f"{page.path.name}: {msg}" for msg in _page_problems(page, pages, resolves, today)]
     return found
 
 
-def _page_problems(page: Page, pages: dict[str, Page], urls: set[str], today: date) -> list[str]:
+def _served_by_code(path: str) -> bool:
+    """Whether one of the app's own routes (forum, search, opt-out, ...) answers GET at this path."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        endpoint, _args = adapter.match(path, method="GET")
+    except RequestRedirect:  # e.g. /forum without its slash: it still reaches the page
+        return True
+    except HTTPException:
+        return False
+    return endpoint not in PAGE_ENDPOINTS and endpoint != "static"
+
+
+def _page_problems(page: Page, pages: dict[str, Page], resolves: Callable[[str], bool], today: date) -> list[str]:
     out = [f"missing front matter field '{k}'" for k in REQUIRED if not page.meta.get(k)]
     if page.kind not in KINDS:
         out.append(f"kind {page.kind!r} is not one of {', '.join(KINDS)}")
@@ -89,7 +105,7 @@ def _page_problems(page: Page, pages: dict[str, Page], urls: set[str], today: da
         if slug not in pages:
             out.append(f"names page {slug!r}, which does not exist")
     for link in dict.fromkeys(page.internal_links):
-        if link.split("#")[0] not in urls:
+        if not resolves(link.split("#")[0].split("?")[0]):
             out.append(f"links to {link}, which does not exist")
     return out
 
