@@ -379,3 +379,14 @@ def test_signed_in_reader_is_not_served_the_shared_cache(client, make_user):
     assert "private" in member.headers["Cache-Control"]
     assert "ETag" not in member.headers
     assert "public" in anonymous.headers["Cache-Control"]
+
+
+def test_every_worker_and_node_gives_the_same_etag(app_config, client):
+    """Behind a load balancer a browser revalidates against any node, so the ETag must not be per-process."""
+    from ldnsite import create_app
+
+    other_node = create_app(app_config).test_client()
+    for url in ("/treatments/low-dose-naltrexone", "/about", "/treatments/"):
+        etag = client.get(url).headers["ETag"]
+        assert other_node.get(url).headers["ETag"] == etag
+        assert other_node.get(url, headers={"If-None-Match": etag}).status_code == 304
