@@ -144,3 +144,16 @@ def test_behind_a_proxy_the_client_address_and_scheme_come_from_it(app_config):
     response = proxied.test_client().get("/_test/whoami", headers=forwarded)
     assert response.get_json() == {"addr": "198.51.100.7", "secure": True}
     assert "Strict-Transport-Security" in response.headers
+
+
+def test_every_parameterless_route_answers_with_the_security_headers(app, client):
+    """Whatever a capability adds, its responses get the headers too (they come from one after_request)."""
+    urls = sorted({
+        rule.rule for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith("/_test")
+    })
+    assert len(urls) >= 10
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code < 500, url
+        assert_security_headers(response)
