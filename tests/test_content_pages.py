@@ -390,3 +390,13 @@ def test_every_worker_and_node_gives_the_same_etag(app_config, client):
         etag = client.get(url).headers["ETag"]
         assert other_node.get(url).headers["ETag"] == etag
         assert other_node.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.mark.parametrize(("url", "label"), [("/treatments/", "Treatments"), ("/conditions/", "Conditions"),
+                                            ("/treatments/low-dose-naltrexone", "Low-dose naltrexone"),
+                                            ("/privacy", "Privacy")])
+def test_navigation_marks_the_current_page(client, url, label):
+    doc = dom(client.get(url).data)
+    current = [a for a in doc.find_all("a") if a.attrs.get("aria-current") == "page"]
+    assert [a.text for a in current] == [label]
+    assert current[0].attrs["href"] == url
