@@ -72,8 +72,10 @@ class QueryBuilder:
     def corrections(self, word: str) -> list[str]:
         if len(word) < 4 or not word.isalpha():
             return []
-        maxdist = 1 if len(word) < 8 else 2  # two edits on a short word turn "dugong" into "during"
-        return list(self.searcher.suggest("spell", word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
+        # Two edits on a short word turn "dugong" into "during"; typos rarely touch the first letters,
+        # and a shared prefix keeps the search of the word list short.
+        maxdist, prefix = (1, 1) if len(word) < 8 else (2, 2)
+        return list(self.searcher.suggest("spell", word, limit=SUGGESTIONS, maxdist=maxdist, prefix=prefix))
 
     # ---- building -------------------------------------------------------------------------
 

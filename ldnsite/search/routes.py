@@ -12,7 +12,7 @@ from ldnsite.db import get_session
 from ldnsite.search import bp, service
 from ldnsite.search.querylang import clean
 from ldnsite.search.results import hydrate
-from ldnsite.search.service import KIND_FILTERS, MAX_PAGE, SORTS
+from ldnsite.search.service import COUNT_CAP, KIND_FILTERS, MAX_PAGE, SORTS
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ def _render(query: str, kind: str, sort: str, outcome=None, items=None, error: s
         sort_labels=SORT_LABELS,
         url_for_page=url_for_page,
         header_query=query,
+        count_cap=COUNT_CAP - 1,
     )
 
 

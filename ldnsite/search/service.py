@@ -2,10 +2,10 @@
 
 Why a pool rather than one shared searcher: without memory mapping Whoosh
 reads files through shared file objects, which are not safe for two threads
-at once. Each request borrows a searcher, refreshes it if the index changed
-(`Searcher.refresh()` reuses the readers of unchanged segments), and gives it
-back, so a process keeps one searcher per concurrent request and never opens
-one per query.
+at once. Each request borrows a searcher, replaces it if the index changed
+(one directory listing tells), and gives it
+back, so a process keeps one searcher per concurrent request and opens a new
+one only after the index changed.
 
 Results are ids only (kind, ref). The caller loads the rows and checks them
 against the database (see results.py), so the cache can never show a post
@@ -15,6 +15,7 @@ the database has hidden since.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 from collections import OrderedDict
@@ -40,6 +41,7 @@ PER_PAGE = 10
 MAX_PAGE = 50
 POOL_SIZE = 8
 CACHE_SIZE = 512
+COUNT_CAP = MAX_PAGE * PER_PAGE + 1  # "more than 500 results" is all a reader needs to know
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,13 @@ class SearcherPool:
         with self._lock:
             ix = self._current()
             s = self._idle.pop() if self._idle else None
-        s = ix.searcher() if s is None else s.refresh()
+        if s is not None and not s.up_to_date():
+            # A fresh searcher rather than Searcher.refresh(): in Whoosh 2.7.x refresh(reuse=...) can hand
+            # back segment readers that the old searcher's cleanup closes later (ReaderClosed).
+            s.close()
+            s = None
+        if s is None:
+            s = ix.searcher()
         try:
             yield s
         finally:
@@ -151,6 +159,18 @@ class SearchService:
         outcome.pages = min(MAX_PAGE, math.ceil(total / PER_PAGE))
         return outcome
 
+    @staticmethod
+    def _count(searcher, query, results) -> int:
+        """The number of matches, counted only as far as a reader can page (COUNT_CAP).
+
+        Why capped: when the collector skipped blocks (Whoosh's quality
+        optimisation) an exact count means running the whole query again,
+        which for a phrase on a large index costs more than the search.
+        """
+        if results.has_exact_length():
+            return len(results)
+        return sum(1 for _ in itertools.islice(searcher.docs_for_query(query), COUNT_CAP))
+
     def _collect(self, searcher, query, kind: str, sort: str, page: int):
         kind_filter = KIND_FILTERS[kind]
         if kind_filter is not None:
@@ -162,7 +182,7 @@ class SearchService:
                 results = searcher.search(query, limit=limit, sortedby="date", reverse=True, terms=False)
             else:
                 results = searcher.search(query, limit=limit, terms=False)
-            total = len(results)
+            total = self._count(searcher, query, results)
             if total == 0:
                 return None
             last = math.ceil(total / PER_PAGE)
