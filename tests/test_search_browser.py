@@ -1,0 +1,73 @@
+"""Search with the keyboard alone in a real Chromium, and axe on every search page state."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import assert_axe_clean
+
+pytestmark = pytest.mark.browser
+
+
+def tab_to(page, selector: str, limit: int = 40, back: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until the focused element matches selector."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"keyboard focus never reached {selector}")
+
+
+def test_search_with_the_keyboard_from_the_header(page, live_server, forum_post):
+    forum_post("Lyrica made me drowsy for a week.", title="Lyrica drowsiness")
+    page.goto(live_server + "/")
+    tab_to(page, "#header-search-q")
+    page.keyboard.type("lyrica")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=lyrica"))
+    assert "results for" in page.inner_text("h1") and "lyrica" in page.inner_text("h1")
+    assert page.input_value("#header-search-q") == "lyrica"
+    assert_axe_clean(page)
+
+    # Narrow to information pages: radios with the arrow keys, then back to the button.
+    tab_to(page, "#search-kind-all")
+    page.keyboard.press("ArrowRight")
+    assert page.is_checked("#search-kind-pages")
+    tab_to(page, ".search-form button[type=submit]", back=True)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"kind=pages"))
+    assert page.locator(".search-kind").first.inner_text() == "Treatment"
+
+    tab_to(page, ".search-result-heading a")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/treatments/pregabalin$"))
+
+
+def test_search_page_states_are_accessible(page, live_server):
+    page.goto(live_server + "/search")
+    assert page.inner_text("h1") == "Search"
+    assert_axe_clean(page)
+
+    page.goto(live_server + "/search?q=qqqzzzxxv")
+    assert "0 results" in page.inner_text("h1")
+    assert_axe_clean(page)
+
+    page.goto(live_server + "/search?q=naltrexon")
+    tab_to(page, ".did-you-mean a")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=naltrexone"))
+    assert_axe_clean(page)
+
+    response = page.goto(live_server + "/search?q=ldn&kind=bogus")
+    assert response.status == 400
+    assert "Choose where to search" in page.inner_text(".error-summary")
+    assert_axe_clean(page)
+
+
+def test_results_reflow_on_a_narrow_screen(page, live_server):
+    page.set_viewport_size({"width": 320, "height": 700})
+    page.goto(live_server + "/search?q=" + "fibromyalgia%20" * 12)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_axe_clean(page)
