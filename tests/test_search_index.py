@@ -1,0 +1,71 @@
+"""Operating the index: `flask index ensure|rebuild|sync|status`, content changes and the synonyms file."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures_search import urls
+
+pytestmark = pytest.mark.both_databases
+
+
+@pytest.fixture
+def app_config(app_config, small_site):
+    return {**app_config, "CONTENT_DIR": str(small_site)}
+
+
+def cli(app, *args: str) -> str:
+    result = app.test_cli_runner().invoke(args=["index", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_ensure_builds_a_missing_index_then_only_what_changed(app, small_site, search_json):
+    assert "built" in cli(app, "ensure")
+    assert "up to date" in cli(app, "ensure")
+    (small_site / "gizmo.md").write_text(
+        "---\ntitle: Gizmo therapy\nslug: gizmo\nkind: treatment\nsummary: Invented.\nreviewed: 2026-01-03\n---\nGizmo text.\n"
+    )
+    assert search_json("gizmo")["total"] == 0
+    assert "pages reindexed" in cli(app, "ensure")
+    assert urls(search_json("gizmo")) == ["/treatments/gizmo"]
+    (small_site / "gizmo.md").unlink()
+    assert "pages reindexed" in cli(app, "ensure")
+    assert search_json("gizmo")["total"] == 0
+
+
+def test_rebuild_and_status(app, forum_post, search_json):
+    forum_post("Marmot notes.", title="Marmot")
+    output = cli(app, "rebuild")
+    assert "rebuilt:" in output and "documents" in output
+    status = cli(app, "status")
+    assert "documents: 3" in status  # two pages and one topic
+    assert "outbox_pending: 0" in status
+    assert "pages_current: True" in status
+    assert search_json("marmot")["total"] == 1
+
+
+def test_status_shows_rows_waiting(app, forum_post, search_json):
+    search_json("warm-up")
+    app.config["SEARCH_INDEX_ON_COMMIT"] = False
+    forum_post("Waiting.", title="Waiting")
+    assert "outbox_pending: 2" in cli(app, "status")
+    assert "applied 2 outbox rows" in cli(app, "sync")
+    assert "outbox_pending: 0" in cli(app, "status")
+
+
+def test_synonyms_come_from_the_data_file(small_site, search_json):
+    assert urls(search_json("frobnicate")) == ["/treatments/zorblax", "/conditions/widgetitis"]
+    (small_site / "synonyms.txt").write_text("# no synonyms any more\n")
+    assert search_json("frobnicate")["total"] == 0
+    (small_site / "synonyms.txt").write_text("widgetitis, sprocket syndrome\n")
+    assert urls(search_json("sprocket syndrome"))[0] == "/conditions/widgetitis"
+
+
+def test_accents_are_folded(small_site, search_json):
+    (small_site / "accents.md").write_text(
+        "---\ntitle: Café au lait spots\nslug: accents\nkind: info\nsummary: Naïve résumé.\nreviewed: 2026-01-03\n---\nSjögren.\n"
+    )
+    assert urls(search_json("cafe"))[0] == "/accents"
+    assert urls(search_json("sjogren"))[0] == "/accents"
+    assert urls(search_json("RÉSUMÉ"))[0] == "/accents"
