@@ -15,6 +15,12 @@ from tests.fixtures_search import index_keys, urls
 pytestmark = pytest.mark.both_databases
 
 
+@pytest.fixture
+def app_config(app_config):
+    # No sync before searches here, so each test decides exactly when the outbox is applied.
+    return {**app_config, "SEARCH_SYNC_INTERVAL": 0}
+
+
 def outbox_count(app) -> int:
     with app.app_context():
         return get_session().scalar(select(func.count(SearchOutbox.id)))
@@ -172,6 +178,17 @@ def test_every_node_applies_every_outbox_row(app, app_config, tmp_path, forum_po
         assert other.extensions["search"].search("kiwi").total == 0
         assert other.extensions["search_indexer"].sync() == 2
         assert other.extensions["search"].search("kiwi").total == 1
+    other.extensions["db_engine"].dispose()
+
+
+def test_another_node_picks_up_changes_on_its_next_search(app, app_config, tmp_path, forum_post):
+    from ldnsite import create_app
+
+    other = create_app({**app_config, "INDEX_DIR": str(tmp_path / "node2-index"), "SEARCH_SYNC_INTERVAL": 1e-6})
+    other_client = other.test_client()
+    assert other_client.get("/search?q=wombat&format=json").get_json()["total"] == 0  # builds node two's index
+    forum_post("Wombat on node one.", title="Wombat")
+    assert other_client.get("/search?q=wombat&format=json").get_json()["total"] == 1
     other.extensions["db_engine"].dispose()
 
 

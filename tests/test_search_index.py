@@ -11,7 +11,7 @@ pytestmark = pytest.mark.both_databases
 
 @pytest.fixture
 def app_config(app_config, small_site):
-    return {**app_config, "CONTENT_DIR": str(small_site)}
+    return {**app_config, "CONTENT_DIR": str(small_site), "SEARCH_SYNC_INTERVAL": 0}
 
 
 def cli(app, *args: str) -> str:

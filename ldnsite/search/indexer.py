@@ -102,15 +102,17 @@ class Indexer:
         self.grace = float(app.config.get("SEARCH_OUTBOX_GRACE_SECONDS", 60.0))
         self.retention = float(app.config.get("SEARCH_OUTBOX_RETENTION_SECONDS", 86400.0))
         self.rebuild_procs = int(app.config.get("SEARCH_REBUILD_PROCS", 1))
+        self.sync_interval = float(app.config.get("SEARCH_SYNC_INTERVAL", 2.0))
         self._last_prune = 0.0
         self._prune_lock = threading.Lock()
+        self._last_sync_check = 0.0
 
     # ---- locks ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _sync_lock(self, gen: Generation) -> Iterator[None]:
+    def _sync_lock(self, gen: Generation, timeout: float | None = None) -> Iterator[None]:
         """flock on a file in the generation: excludes other threads and processes alike."""
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         with open(gen.path / "SYNC.lock", "a+") as fh:
             while True:
                 try:
@@ -137,9 +139,31 @@ class Indexer:
         self._maybe_prune(gen)
         return applied
 
-    def _sync_generation(self, gen: Generation, pages: bool = False) -> int:
+    def maybe_sync(self) -> None:
+        """Before a search, at most every SEARCH_SYNC_INTERVAL seconds: apply rows other nodes committed.
+
+        Why: a commit indexes only on the node that made it. With several
+        nodes, each picks up the others' changes here (one small SELECT when
+        there is nothing new), without a separate timer. It never waits for
+        the lock: if another process is syncing this index, that one will do.
+        """
+        now = time.monotonic()
+        if self.sync_interval <= 0 or now - self._last_sync_check < self.sync_interval:
+            return
+        self._last_sync_check = now
+        gen = self.store.live()
+        if gen is None:
+            return
+        try:
+            self._sync_generation(gen, lock_timeout=0)
+        except IndexBusy:
+            pass
+        except Exception:  # a search must not fail because the index could not be updated
+            log.exception("search: sync before search failed; rows stay in the outbox")
+
+    def _sync_generation(self, gen: Generation, pages: bool = False, lock_timeout: float | None = None) -> int:
         total = 0
-        with self._sync_lock(gen):
+        with self._sync_lock(gen, lock_timeout):
             ix = gen.open()
             if pages:
                 self._reindex_pages(gen, ix)

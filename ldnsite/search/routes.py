@@ -53,6 +53,7 @@ def search():
 
     outcome = items = None
     if query:
+        current_app.extensions["search_indexer"].maybe_sync()
         outcome = service().search(raw, kind=kind, sort=sort, page=page)
         items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store())
         hidden = len(outcome.hits) - len(items)  # in the index, but hidden in the database since
