@@ -144,6 +144,8 @@ def test_members_list_and_search(mod_client, make_user, member):
     assert "Sam Member" in mod_client.get("/moderation/users").get_data(as_text=True)
     assert "1 member matching" in mod_client.get("/moderation/users?q=member%40").get_data(as_text=True)
     assert "0 members" in mod_client.get("/moderation/users?q=%25").get_data(as_text=True)  # wildcards are literal
+    make_user("zoe@example.com", "Zoë Ärger")
+    assert "Zoë Ärger" in mod_client.get("/moderation/users?q=ÄRGER").get_data(as_text=True)  # case-insensitive beyond ASCII
 
 
 # ---- roles ---------------------------------------------------------------------------------

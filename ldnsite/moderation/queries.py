@@ -147,8 +147,10 @@ def member_suspensions(session: Session, user_id: int) -> list[Suspension]:
 def member_search(session: Session, q: str, page: int) -> Page:
     query = select(User).where(User.deleted_at.is_(None))
     if q:
-        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(func.lower(User.display_name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\")))
+        pattern = "%" + q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # display_name_key is the case-folded name (SQLite's lower() folds ASCII only); emails are stored lower-case.
+        query = query.where(or_(User.display_name_key.like(pattern, escape="\\"), func.lower(User.display_name).like(pattern, escape="\\"),
+                                User.email.like(pattern, escape="\\")))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     users = list(session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     return Page(items=users, page=page, pages=page_count(total), total=total)
