@@ -147,3 +147,27 @@ def test_member_pages_and_topic_controls_are_axe_clean(page, live_server, board,
     press_enter_and_wait(page)
     assert page.locator(".error-summary a").all_inner_texts() == ["Give a reason for the suspension"]
     assert_axe_clean(page)
+
+
+def test_moderation_pages_in_dark_mode_and_at_320_px(page, live_server, board, member, moderator, make_user):
+    """Dark mode keeps AA contrast, and at 320 px nothing scrolls sideways (tables scroll in their own region)."""
+    topic_id, _ = board.topic(member, title="A long title about low-dose naltrexone and sleep " * 2)
+    board.reply(topic_id, member, body="A held reply with a very long word " + "x" * 120, status="pending")
+    reported = board.reply(topic_id, member)
+    board.report(reported, make_user("reporter@example.com", "Riley Reporter"))
+    sign_in_by_keyboard(page, live_server)
+    page.goto(live_server + f"/moderation/t/{topic_id}/lock")  # GET is not allowed: an action is a POST
+    assert page.locator("h1").inner_text() == "That action is not allowed here"
+    urls = ["/moderation/", f"/moderation/p/{reported}/remove", "/moderation/log", f"/moderation/u/{member.id}",
+            "/moderation/users", f"/forum/t/{topic_id}"]
+    page.emulate_media(color_scheme="dark")
+    for url in urls:
+        page.goto(live_server + url)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert sum(int(x) for x in background[background.index("(") + 1:-1].split(",")[:3]) < 3 * 128
+        assert_axe_clean(page)
+    page.set_viewport_size({"width": 320, "height": 640})
+    for url in urls:
+        page.goto(live_server + url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{url} scrolls sideways: {width}px wide"
