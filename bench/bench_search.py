@@ -340,7 +340,7 @@ def run() -> str:
             mix = _zipf_mix(rng, all_queries, 600)
             service._cache.clear()
             zipf_ours = _time(lambda q: _service_query(app, q), mix)
-            zipf_naive = _time(lambda q: _naive_query(app, index_path, q), mix[:200])
+            zipf_naive = _time(lambda q: _naive_query(app, index_path, q), mix[:100])
             zipf_fts = _time(lambda q: _fts5_query(conn, q), mix)
         conn.close()
 

@@ -70,9 +70,8 @@ def page_document(store: ContentStore, page: Page) -> dict:
         "ref": page.slug,
         "url": page.url,
         "title": page.title,
-        "summary": page.summary,
         "keywords": f"{keywords} {conditions}".strip(),
-        "body": body,
+        "body": f"{page.summary}\n{body}",
         "spell": _spell(page.title, page.summary, keywords, body),
     }
     reviewed = _as_datetime(page.reviewed)
@@ -115,7 +114,8 @@ def post_document(post: Post) -> dict:
         "topic": str(post.topic_id),
         "url": f"/forum/t/{post.topic_id}#post-{post.id}",
         "body": body,
-        "spell": body,
+        # No spelling words from replies: suggestions come from pages, topic titles and opening
+        # posts, which keeps readers' own typos out of "Did you mean" and halves the indexing work.
         "date": post.created_at,
     }
 

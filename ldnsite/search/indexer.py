@@ -50,7 +50,7 @@ from ldnsite.search.storage import Generation, IndexStore
 log = logging.getLogger(__name__)
 
 # Bump when the schema or what goes into a document changes: `index ensure` then rebuilds.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BATCH = 500
 
 
@@ -303,7 +303,9 @@ class Indexer:
                 safe = session.scalar(select(func.max(SearchOutbox.id)).where(SearchOutbox.created_at < cutoff)) or 0
                 gen = self.store.new_generation()
                 try:
-                    ix = gen.open()
+                    # The bulk writer reads back field lengths while it writes postings: memory-mapped
+                    # that is about a third faster (bench). Searches use the configured storage.
+                    ix = Generation(gen.path, mmap=True).open()
                     writer = ix.writer(limitmb=128, procs=self.rebuild_procs, multisegment=self.rebuild_procs > 1)
                     count = 0
                     try:

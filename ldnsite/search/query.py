@@ -208,20 +208,20 @@ class QueryBuilder:
         return Or([And([Term(f, t) for t in tokens], boost=FIELD_BOOSTS[f]) for f in TEXT_FIELDS])
 
     def _prefix_query(self, prefix: str) -> Query | None:
-        """The PREFIX_CAP most frequent indexed words starting with prefix."""
+        """The PREFIX_CAP most frequent indexed terms starting with prefix (stems start as their words do)."""
         if len(prefix) < 2:
             return self._words_query((prefix,))
-        candidates: list[tuple[int, str]] = []
-        for n, term in enumerate(self.reader.expand_prefix("spell", prefix)):
-            if n >= PREFIX_SCAN:
-                break
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
-            candidates.append((self.reader.doc_frequency("spell", word), word))
-        candidates.sort(reverse=True)
-        stemmed = dict.fromkeys(s for _, word in candidates[:PREFIX_CAP] for s in stems(word))
-        if not stemmed:
+        candidates: dict[str, int] = {}
+        for fieldname in ("title", "body"):
+            for n, term in enumerate(self.reader.expand_prefix(fieldname, prefix)):
+                if n >= PREFIX_SCAN:
+                    break
+                text = term.decode("utf-8") if isinstance(term, bytes) else term
+                candidates[text] = candidates.get(text, 0) + self.reader.doc_frequency(fieldname, text)
+        chosen = sorted(candidates, key=lambda t: -candidates[t])[:PREFIX_CAP]
+        if not chosen:
             return Term("body", prefix)  # matches nothing, keeps the query well-formed
-        return Or([Term(f, s, boost=FIELD_BOOSTS[f]) for s in stemmed for f in TEXT_FIELDS])
+        return Or([Term(f, t, boost=FIELD_BOOSTS[f]) for t in chosen for f in TEXT_FIELDS])
 
     @staticmethod
     def _did_you_mean(clauses: list[tuple[Clause, Words]], corrected: dict[int, list[str]]) -> str:

@@ -38,10 +38,10 @@ KIND_FILTERS = {
 }
 SORTS = ("relevance", "date")
 PER_PAGE = 10
-MAX_PAGE = 50
+MAX_PAGE = 20
 POOL_SIZE = 8
 CACHE_SIZE = 512
-COUNT_CAP = MAX_PAGE * PER_PAGE + 1  # "more than 500 results" is all a reader needs to know
+COUNT_CAP = MAX_PAGE * PER_PAGE + 1  # "more than 200 results" is all a reader needs to know
 
 
 @dataclass(frozen=True)
