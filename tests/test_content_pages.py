@@ -400,3 +400,38 @@ def test_navigation_marks_the_current_page(client, url, label):
     current = [a for a in doc.find_all("a") if a.attrs.get("aria-current") == "page"]
     assert [a.text for a in current] == [label]
     assert current[0].attrs["href"] == url
+
+
+def test_a_page_is_rendered_once_per_change(app_config, content_copy):
+    from flask import template_rendered
+
+    from ldnsite import create_app
+
+    app = create_app({**app_config, "CONTENT_DIR": str(content_copy)})
+    client = app.test_client()
+    rendered: list[str] = []
+
+    def record(_app, template, context, **extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        for _ in range(3):
+            assert client.get("/about").status_code == 200
+        assert rendered.count("content/page.html") == 1
+        path = content_copy / "about.md"
+        path.write_text(path.read_text() + "\nOne more line.\n")
+        assert b"One more line." in client.get("/about").data
+        client.get("/about")
+        assert rendered.count("content/page.html") == 2
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def test_an_edit_within_the_same_clock_tick_is_still_seen(copy_client, content_copy):
+    path = content_copy / "about.md"
+    stamp = path.stat().st_mtime_ns
+    assert b"Added in the same tick." not in copy_client.get("/about").data
+    path.write_text(path.read_text() + "\nAdded in the same tick.\n")
+    os.utime(path, ns=(stamp, stamp))  # as if both saves fell in one timestamp tick
+    assert b"Added in the same tick." in copy_client.get("/about").data

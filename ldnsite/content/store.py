@@ -127,6 +127,11 @@ def parse_file(path: Path) -> Page:
     return page
 
 
+def _file_signature(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 class ContentStore:
     def __init__(self, folder: Path, reload_interval: float = 1.0) -> None:
         self.folder = folder
@@ -139,7 +144,7 @@ class ContentStore:
         self.generation = 0
 
     def _current_signature(self) -> tuple:
-        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in self.folder.glob("*.md")))
+        return tuple(sorted((p.name, *_file_signature(p)) for p in self.folder.glob("*.md")))
 
     def refresh(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -151,12 +156,15 @@ class ContentStore:
             if signature == self._signature and not force:
                 return
             old = {p.path.name: p for p in self._pages.values()}
+            old_signatures = {name: (mtime_ns, size) for name, mtime_ns, size in self._signature}
             pages: dict[str, Page] = {}
             errors: list[str] = []
             for path in sorted(self.folder.glob("*.md")):
                 cached = old.get(path.name)
+                # Size as well as time: two saves within one clock tick share an mtime.
+                unchanged = cached is not None and old_signatures.get(path.name) == _file_signature(path)
                 try:
-                    page = cached if cached and cached.mtime == path.stat().st_mtime else parse_file(path)
+                    page = cached if unchanged else parse_file(path)
                 except ContentError as exc:
                     errors.append(str(exc))
                     continue
