@@ -98,6 +98,9 @@ def test_wide_evidence_table_scrolls_inside_a_focusable_region_at_320_px(page, l
     page.wait_for_function("() => document.querySelector('.evidence .table-wrap').scrollLeft > 0", timeout=5000)
 
 
+STYLE = "el => { const s = getComputedStyle(el); return [s.backgroundColor, s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
+
+
 def _active(page) -> dict:
     return page.evaluate(
         """() => {
@@ -115,8 +118,11 @@ def test_keyboard_reaches_skip_link_main_contents_references_and_discuss(page, l
     first = _active(page)
     assert first["text"] == "Skip to main content" and first["href"] == "#maincontent"
     assert page.locator(".skip-link").is_visible(), "the skip link shows when focused"
+    main_style = page.locator("#maincontent").evaluate(STYLE)
     page.keyboard.press("Enter")
     assert _active(page)["id"] == "maincontent"
+    # The content is not painted over with the focus colour once focus lands on it.
+    assert page.locator("#maincontent").evaluate(STYLE) == main_style
 
     reached = {"contents": False, "reference": False, "discuss": False}
     for _ in range(400):
@@ -140,9 +146,6 @@ def test_contents_link_moves_to_its_section(page, live_server):
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == target
     assert page.locator(target).is_visible()
-
-
-STYLE = "el => { const s = getComputedStyle(el); return [s.backgroundColor, s.outlineStyle, s.outlineWidth, s.boxShadow]; }"
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
