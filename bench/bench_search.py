@@ -140,21 +140,12 @@ def _service_query(app, q: str) -> None:
 
 def _naive_query(app, index_path: str, q: str) -> None:
     """The Flask-WhooshAlchemy pattern: open the index and a searcher for every query, parse with QueryParser."""
-    from whoosh import index
-    from whoosh.qparser import MultifieldParser
-
     from ldnsite.db import get_session
-    from ldnsite.search.results import hydrate, snippet
-    from ldnsite.search.service import Hit
+    from ldnsite.search.baseline import naive_search
+    from ldnsite.search.results import hydrate
 
-    ix = index.open_dir(index_path, indexname="MAIN")
-    with ix.searcher() as searcher:
-        query = MultifieldParser(["title", "keywords", "summary", "body"], ix.schema).parse(q)
-        results = searcher.search(query, limit=10)
-        hits = [Hit(h["kind"], h["ref"], h["url"], h.get("date")) for h in results]
-        terms = frozenset(t for f, t in query.all_terms() if f in ("title", "body"))
-    for item in hydrate(hits, frozenset(), get_session(), app.extensions["content"]):
-        snippet(item.title, terms)
+    hits, terms = naive_search(index_path, q)
+    hydrate(hits, terms, get_session(), app.extensions["content"])
 
 
 def _fts5(corpus: Corpus) -> sqlite3.Connection:

@@ -49,7 +49,8 @@ def _index_after_commit(app: Flask, indexer) -> None:
         if not session.info.pop(PENDING_FLAG, False) or not app.config.get("SEARCH_INDEX_ON_COMMIT", True):
             return
         try:
-            indexer.sync()
+            # No index yet: leave the rows; the first search or `index ensure` builds it from the database.
+            indexer.sync(build=False)
         except Exception:  # the outbox keeps the rows; never fail the reader's request over the index
             log.exception("search: index update after commit failed; rows stay in the outbox")
 

@@ -129,11 +129,12 @@ class Indexer:
 
     # ---- applying the outbox -------------------------------------------------------------
 
-    def sync(self, pages: bool = False) -> int:
-        """Apply outbox rows this index has not applied; returns how many. Builds the index if missing."""
+    def sync(self, pages: bool = False, build: bool = True) -> int:
+        """Apply outbox rows this index has not applied; returns how many. Builds a missing index unless build=False."""
         gen = self.store.live()
         if gen is None:
-            self.rebuild()
+            if build:
+                self.rebuild()
             return 0
         applied = self._sync_generation(gen, pages=pages)
         self._maybe_prune(gen)

@@ -73,6 +73,7 @@ class SearcherPool:
         self._signature: tuple | None = None
         self._ix = None
         self._idle: list = []
+        self.generation_name = ""
 
     def _current(self):
         """Reopen when the `current` pointer moved (a rebuild swapped in a new index)."""
@@ -87,6 +88,7 @@ class SearcherPool:
             for s in self._idle:
                 s.close()
             self._idle, self._ix, self._signature = [], gen.open(), signature
+            self.generation_name = gen.name
         return self._ix
 
     @contextlib.contextmanager
@@ -128,7 +130,9 @@ class SearchService:
         parsed = parse(raw)
         page = max(1, min(page, MAX_PAGE))
         with self.pool.searcher() as searcher:
-            key = (parsed.cleaned, kind, sort, page, searcher.ixreader.generation(), id(self.synonyms.get()))
+            # The directory as well as its generation: a rebuilt index starts counting generations again.
+            key = (parsed.cleaned, kind, sort, page, self.pool.generation_name, searcher.ixreader.generation(),
+                   id(self.synonyms.get()))
             with self._cache_lock:
                 cached = self._cache.get(key)
                 if cached is not None:
