@@ -157,6 +157,8 @@ def init_app(app: Flask) -> None:
 
     @event.listens_for(maker, "after_commit")
     def _deliver_after_commit(session: Session) -> None:
+        if session.in_nested_transaction():  # a savepoint was released; the real commit comes later
+            return
         ids = session.info.pop(PENDING, None)
         if not ids or not app.config.get("MAIL_DELIVER_ON_COMMIT", True):
             return

@@ -46,6 +46,8 @@ def _index_after_commit(app: Flask, indexer) -> None:
     maker = app.extensions["db_sessionmaker"]
 
     def after_commit(session) -> None:
+        if session.in_nested_transaction():  # a savepoint was released; the real commit comes later
+            return
         if not session.info.pop(PENDING_FLAG, False) or not app.config.get("SEARCH_INDEX_ON_COMMIT", True):
             return
         try:
