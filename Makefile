@@ -35,9 +35,10 @@ index: migrate
 run: index
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian's Chromium (Playwright drives it through executable_path) and axe-core from npm.
+# Debian's Chromium (Playwright drives it through executable_path), Java for the Nu HTML checker, axe-core from npm.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; }
 	@[ -f tests/.axe/node_modules/axe-core/axe.min.js ] || npm install --silent --no-audit --no-fund --prefix tests/.axe axe-core@$(AXE_VERSION)
 
 lint: install-dev
@@ -48,6 +49,7 @@ test: install-dev browser lint
 	$(BIN)/pytest
 
 bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || true
 	$(BIN)/python -m bench
 
 clean:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
+from flask.cli import AppGroup
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -90,7 +91,7 @@ def alembic_config():
     return cfg
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_cli() -> None:
     """Database schema commands."""
 
