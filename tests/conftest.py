@@ -156,6 +156,25 @@ def make_user(app):
     return make
 
 
+def sign_in(client, user) -> None:
+    """Sign `user` in on this client without the sign-in form (None: sign out).
+
+    For tests about other things than signing in; the accounts tests cover the form.
+    """
+    from flask import g, has_app_context
+
+    with client.session_transaction() as sess:
+        sess.pop("_user_id", None)
+        if user is not None:
+            sess["_user_id"] = f"{user.id}:{user.session_version}"
+            sess["_fresh"] = True
+    # While the `db` fixture holds an app context open, requests share its `g`,
+    # where Flask-Login caches the user it loaded: forget it, or the previous
+    # member would stay signed in.
+    if has_app_context():
+        g.pop("_login_user", None)
+
+
 class Auth:
     def __init__(self, client):
         self.client = client
@@ -222,3 +241,17 @@ def assert_axe_clean(pg) -> None:
     violations = axe_violations(pg)
     lines = [f"{v['id']}: {v['help']} -> " + "; ".join(n["target"][0] for n in v["nodes"][:3]) for v in violations]
     assert not violations, f"axe violations on {pg.url}:\n" + "\n".join(lines)
+
+
+def tab_to(page, selector: str, limit: int = 120, back: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until the element matching `selector` has focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        if page.evaluate("s => document.activeElement !== null && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"could not reach {selector} with the keyboard")
+
+
+def press_enter_and_wait(page) -> None:
+    with page.expect_navigation():
+        page.keyboard.press("Enter")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ldnsite.db import get_session
-from tests.conftest import post_form
+from tests.conftest import post_form, sign_in
 
 STRONG_PASSWORD = "plum orbit lantern 42"
 
@@ -64,12 +64,7 @@ def register(client):
 def sign_in_as(client):
     """Put a member's id straight into the session (for tests about other things than sign-in)."""
 
-    def sign_in(user) -> None:
-        with client.session_transaction() as s:
-            s["_user_id"] = f"{user.id}:{user.session_version}"
-            s["_fresh"] = True
-
-    return sign_in
+    return lambda user: sign_in(client, user)
 
 
 @pytest.fixture

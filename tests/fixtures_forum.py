@@ -10,23 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from flask import g, has_app_context
 
 from ldnsite.db import get_session, utcnow
-
-
-def sign_in(client, user) -> None:
-    """Sign `user` in on this client (None: sign out)."""
-    with client.session_transaction() as sess:
-        sess.pop("_user_id", None)
-        if user is not None:
-            sess["_user_id"] = f"{user.id}:{user.session_version}"
-            sess["_fresh"] = True
-    # While the `db` fixture holds an app context open, requests share its `g`,
-    # where Flask-Login caches the user it loaded: forget it, or the previous
-    # member would stay signed in.
-    if has_app_context():
-        g.pop("_login_user", None)
+from tests.conftest import sign_in  # noqa: F401  (re-exported for the capability's tests)
 
 
 @pytest.fixture

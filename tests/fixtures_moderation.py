@@ -14,14 +14,10 @@ from sqlalchemy import func, select
 
 from ldnsite.db import get_session, utcnow
 from ldnsite.search.outbox import enqueue
-from tests.conftest import csrf_from
-
-
-def sign_in(client, user) -> None:
-    """Sign a test client in as `user` without going through the sign-in form."""
-    with client.session_transaction() as s:
-        s["_user_id"] = f"{user.id}:{user.session_version}"
-        s["_fresh"] = True
+from tests.conftest import (
+    csrf_from,
+    sign_in,
+)
 
 
 def token(client, url: str = "/") -> str:

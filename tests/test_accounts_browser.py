@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_axe_clean
+from tests.conftest import assert_axe_clean, tab_to
 from tests.fixtures_accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def tab_to(page, selector: str, limit: int = 60) -> None:
-    """Press Tab until the element matching selector has focus, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement !== null && document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"could not reach {selector} with the Tab key")
 
 
 def fill_by_keyboard(page, selector: str, text: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_axe_clean
+from tests.conftest import assert_axe_clean, press_enter_and_wait, tab_to
 from tests.fixtures_forum import sign_in
 
 pytestmark = pytest.mark.browser
@@ -16,20 +16,6 @@ def browser_sign_in(app, page, live_server, user) -> None:
     sign_in(client, user)
     cookie = client.get_cookie("session")
     page.context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server}])
-
-
-def tab_to(page, selector: str, limit: int = 60) -> None:
-    """Press Tab until the element matching `selector` has focus."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("sel => document.activeElement && document.activeElement.matches(sel)", selector):
-            return
-    raise AssertionError(f"{selector} was not reached with the Tab key")
-
-
-def press_enter_and_wait(page) -> None:
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
 
 
 def test_new_topic_with_the_keyboard_error_then_preview_then_post(app, page, live_server, make_member):

@@ -7,18 +7,9 @@ import pytest
 from ldnsite.db import get_session
 from ldnsite.mail.suppression import is_suppressed
 from ldnsite.mail.tokens import unsubscribe_url
-from tests.conftest import assert_axe_clean
+from tests.conftest import assert_axe_clean, tab_to
 
 pytestmark = pytest.mark.browser
-
-
-def tab_to(page, selector: str, limit: int = 40) -> None:
-    """Press Tab until the element matching `selector` has focus, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"{selector} never received focus with Tab")
 
 
 def suppressed(app, address: str) -> bool:

@@ -6,27 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_axe_clean
+from tests.conftest import assert_axe_clean, press_enter_and_wait, tab_to
 
 pytestmark = pytest.mark.browser
 
 
-def tab_to(page, selector: str, limit: int = 120) -> None:
-    """Press Tab until the element matching selector has focus, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement !== null && document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"could not reach {selector} with the Tab key")
-
-
 def focused_text(page) -> str:
     return page.evaluate("() => document.activeElement.textContent.replace(/\\s+/g, ' ').trim()")
-
-
-def press_enter_and_wait(page) -> None:
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
 
 
 def skip_to_main(page) -> None:

@@ -6,18 +6,9 @@ import re
 
 import pytest
 
-from tests.conftest import assert_axe_clean
+from tests.conftest import assert_axe_clean, tab_to
 
 pytestmark = pytest.mark.browser
-
-
-def tab_to(page, selector: str, limit: int = 40, back: bool = False) -> None:
-    """Press Tab (or Shift+Tab) until the focused element matches selector."""
-    for _ in range(limit):
-        page.keyboard.press("Shift+Tab" if back else "Tab")
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"keyboard focus never reached {selector}")
 
 
 def test_search_with_the_keyboard_from_the_header(page, live_server, forum_post):
