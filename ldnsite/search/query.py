@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from whoosh.query import And, AndNot, Or, Phrase, Query, Term
+from whoosh.query import And, Or, Phrase, Query, Term
 
+from ldnsite.search.matchers import AndNot
 from ldnsite.search.querylang import Clause, ParsedQuery
 from ldnsite.search.schema import FIELD_BOOSTS, TEXT_FIELDS, plain_analyzer, stemming_analyzer
 from ldnsite.search.synonyms import Synonyms, Words
