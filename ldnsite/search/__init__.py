@@ -18,18 +18,23 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     from ldnsite.search import cli, models, routes  # noqa: F401  (routes register on bp)
+    from ldnsite.search.collect import MATCH_BUDGET, TIME_BUDGET
     from ldnsite.search.indexer import Indexer
     from ldnsite.search.query import plain_words
     from ldnsite.search.service import SearchService
     from ldnsite.search.storage import IndexStore
     from ldnsite.search.synonyms import SynonymFile
 
-    store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
+    store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", True)))
     indexer = Indexer(app, store)
     synonyms = SynonymFile(Path(app.config["CONTENT_DIR"]) / "synonyms.txt", plain_words,
                            reload_interval=float(app.config.get("CONTENT_RELOAD_INTERVAL", 1.0)))
     app.extensions["search_indexer"] = indexer
-    app.extensions["search"] = SearchService(store, indexer, synonyms)
+    app.extensions["search"] = SearchService(
+        store, indexer, synonyms,
+        match_budget=int(app.config.get("SEARCH_MATCH_BUDGET", MATCH_BUDGET)),
+        time_budget=float(app.config.get("SEARCH_TIME_BUDGET_MS", TIME_BUDGET * 1000)) / 1000,
+    )
     _index_after_commit(app, indexer)
     app.register_blueprint(bp)
     app.cli.add_command(cli.index_cli)

@@ -121,14 +121,25 @@ def post_document(post: Post) -> dict:
 
 
 def forum_documents(session: Session, store: ContentStore, batch: int = 2000) -> Iterator[dict]:
-    """Every visible topic and reply, streamed in id order for a rebuild."""
+    """Every visible topic and reply, newest first, streamed for a rebuild.
+
+    Why newest first: a search on very common words stops after a budget of
+    matches, visiting documents in index order (collect.py), so the order
+    documents are added in decides which matches it sees: the newest.
+    """
     openings = dict(
         session.execute(select(Post.topic_id, func.min(Post.id)).group_by(Post.topic_id)).all()
     )
     topics = {t.id: t for t in session.scalars(select(Topic).where(Topic.status == PUBLISHED))}
-    last_id = 0
+    for topic in topics.values():
+        if topic.id not in openings:  # a topic without posts: title only
+            yield topic_document(store, topic, None)
+    last_id = None
     while True:
-        posts = session.scalars(select(Post).where(Post.id > last_id).order_by(Post.id).limit(batch)).all()
+        newer_first = select(Post).order_by(Post.id.desc()).limit(batch)
+        if last_id is not None:
+            newer_first = newer_first.where(Post.id < last_id)
+        posts = session.scalars(newer_first).all()
         if not posts:
             break
         for post in posts:
@@ -141,9 +152,6 @@ def forum_documents(session: Session, store: ContentStore, batch: int = 2000) ->
                 yield post_document(post)
         last_id = posts[-1].id
         session.expunge_all()
-    for topic in topics.values():
-        if topic.id not in openings:  # a topic without posts: title only
-            yield topic_document(store, topic, None)
 
 
 @dataclass

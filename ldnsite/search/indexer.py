@@ -44,6 +44,7 @@ from ldnsite.content.store import ContentStore
 from ldnsite.db import utcnow
 from ldnsite.forum.models import PUBLISHED, Post, Topic
 from ldnsite.search.documents import forum_documents, opening_post, page_document, post_document, topic_document
+from ldnsite.search.merging import merge_small_newest_first
 from ldnsite.search.models import SearchOutbox
 from ldnsite.search.storage import Generation, IndexStore
 
@@ -81,7 +82,8 @@ class Changes:
         try:
             for topic_id in self.dropped_topics:
                 writer.delete_by_term("topic", str(topic_id))  # the topic and all its replies
-            for key, doc in self.docs.items():
+            # Newest first, as a rebuild writes them: the order a budgeted search visits (merging.py).
+            for key, doc in reversed(self.docs.items()):
                 if doc is None:
                     writer.delete_by_term("key", key)
                 else:
@@ -89,7 +91,7 @@ class Changes:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(merge=True)
+        writer.commit(mergetype=merge_small_newest_first)
 
 
 class Indexer:
@@ -254,7 +256,7 @@ class Indexer:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(merge=True)
+        writer.commit(mergetype=merge_small_newest_first)
         state = gen.read_state()
         state["content_signature"] = signature
         gen.write_state(state)

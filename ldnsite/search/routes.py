@@ -12,7 +12,7 @@ from ldnsite.db import get_session
 from ldnsite.search import bp, service
 from ldnsite.search.querylang import clean
 from ldnsite.search.results import hydrate
-from ldnsite.search.service import COUNT_CAP, KIND_FILTERS, MAX_PAGE, SORTS
+from ldnsite.search.service import COUNT_CAP, KINDS, MAX_PAGE, SORTS
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def search():
     page = _page_number(request.args.get("page"))
 
     error = None
-    if kind not in KIND_FILTERS:
+    if kind not in KINDS:
         error = "Choose where to search: everything, information pages or the forum."
         kind = "all"
     elif sort not in SORTS:
@@ -68,6 +68,7 @@ def search():
             "page": outcome.page if outcome else 1,
             "pages": outcome.pages if outcome else 0,
             "total": total,
+            "more": outcome.more if outcome else False,  # total counts only what a budgeted search saw
             "did_you_mean": outcome.did_you_mean if outcome else None,
             "any_words": outcome.any_words if outcome else False,
             "results": [item.as_json() for item in items or []],

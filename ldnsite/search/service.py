@@ -15,7 +15,6 @@ the database has hidden since.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 import threading
 from collections import OrderedDict
@@ -23,19 +22,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from whoosh.query import And, Or, Term
+from whoosh.query import Require, Term
 
+from ldnsite.search.collect import MATCH_BUDGET, TIME_BUDGET, BudgetCollector, Deadline, timed
 from ldnsite.search.indexer import Indexer
+from ldnsite.search.matchers import AndNot
 from ldnsite.search.query import BuiltQuery, QueryBuilder
 from ldnsite.search.querylang import ParsedQuery, parse
 from ldnsite.search.storage import IndexStore
 from ldnsite.search.synonyms import SynonymFile
 
-KIND_FILTERS = {
-    "all": None,
-    "pages": Term("kind", "page"),
-    "forum": Or([Term("kind", "topic"), Term("kind", "post")]),
-}
+KINDS = ("all", "pages", "forum")
+PAGE = Term("kind", "page")
 SORTS = ("relevance", "date")
 PER_PAGE = 10
 MAX_PAGE = 20
@@ -62,6 +60,7 @@ class Outcome:
     did_you_mean: str | None = None
     any_words: bool = False  # no result had every word, so these match some of them
     truncated: bool = False
+    more: bool = False  # the forum pass stopped at its budget: total counts only what it saw
     highlight_terms: frozenset[str] = frozenset()
 
 
@@ -120,9 +119,12 @@ class SearcherPool:
 
 
 class SearchService:
-    def __init__(self, store: IndexStore, indexer: Indexer, synonyms: SynonymFile) -> None:
+    def __init__(self, store: IndexStore, indexer: Indexer, synonyms: SynonymFile,
+                 match_budget: int = MATCH_BUDGET, time_budget: float = TIME_BUDGET) -> None:
         self.pool = SearcherPool(store, indexer)
         self.synonyms = synonyms
+        self.match_budget = match_budget
+        self.time_budget = time_budget
         self._cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -158,44 +160,44 @@ class SearchService:
             outcome.any_words = results is not None
         if results is None:
             return outcome
-        total, hits, page = results
-        outcome.total, outcome.page, outcome.hits = total, page, hits
+        total, more, hits, page = results
+        outcome.total, outcome.more, outcome.page, outcome.hits = total, more, page, hits
         outcome.pages = min(MAX_PAGE, math.ceil(total / PER_PAGE))
         return outcome
 
-    @staticmethod
-    def _count(searcher, query, results) -> int:
-        """The number of matches, counted only as far as a reader can page (COUNT_CAP).
-
-        Why capped: when the collector skipped blocks (Whoosh's quality
-        optimisation) an exact count means running the whole query again,
-        which for a phrase on a large index costs more than the search.
-        """
-        if results.has_exact_length():
-            return len(results)
-        return sum(1 for _ in itertools.islice(searcher.docs_for_query(query), COUNT_CAP))
-
     def _collect(self, searcher, query, kind: str, sort: str, page: int):
-        kind_filter = KIND_FILTERS[kind]
-        if kind_filter is not None:
-            query = And([query, kind_filter])
+        """Pages in one exact pass, the forum in one budgeted pass (collect.py), merged by score or date.
+
+        Require and AndNot take their scores from the query alone, so the
+        two passes' scores compare. Stored fields are read only for the hits
+        on the page shown.
+        """
         by_date = sort == "date"
-        for _attempt in range(2):
-            limit = page * PER_PAGE
+        limit = page * PER_PAGE
+        passes = []
+        if kind != "forum":
+            passes.append((Require(query, PAGE), None, None))
+        if kind != "pages":
+            passes.append((AndNot(query, PAGE), self.time_budget, self.match_budget))
+        ranked: list[tuple] = []
+        total, more = 0, False
+        for q, seconds, matches in passes:
+            deadline = Deadline(seconds)
             if by_date:
-                results = searcher.search(query, limit=limit, sortedby="date", reverse=True, terms=False)
+                collector = BudgetCollector(searcher.collector(limit=limit, sortedby="date", reverse=True),
+                                            deadline, matches)
             else:
-                results = searcher.search(query, limit=limit, terms=False)
-            total = self._count(searcher, query, results)
-            if total == 0:
-                return None
-            last = math.ceil(total / PER_PAGE)
-            if page > last:  # past the end: show the last page rather than an empty one
-                page = last
-                continue
-            break
+                collector = BudgetCollector.top(limit, deadline, matches)
+            searcher.search_with_collector(timed(q, deadline) if seconds is not None else q, collector)
+            ranked += collector.results().top_n
+            total += collector.scored
+            more = more or collector.cut_short
+        if total == 0:
+            return (0, True, [], 1) if more else None
+        page = min(page, math.ceil(total / PER_PAGE))  # past the end: the last page rather than an empty one
+        ranked.sort(key=lambda item: (-(item[0] or 0), item[1]))
         hits = []
-        for hit in results[(page - 1) * PER_PAGE : page * PER_PAGE]:
-            stored = hit.fields()
+        for _key, docnum in ranked[(page - 1) * PER_PAGE : page * PER_PAGE]:
+            stored = searcher.stored_fields(docnum)
             hits.append(Hit(stored["kind"], stored["ref"], stored.get("url", ""), stored.get("date")))
-        return total, hits, page
+        return total, more, hits, page
