@@ -68,7 +68,7 @@ def _fmt(ms: float) -> str:
 class Corpus:
     """A throwaway app, database and index directory with the synthetic forum loaded."""
 
-    def __init__(self, posts: int, mmap: bool = True) -> None:
+    def __init__(self, posts: int, mmap: bool = False) -> None:
         from ldnsite import create_app, models_registry
         from ldnsite.db import Base
 
@@ -289,7 +289,7 @@ def _storage_comparison(corpus: Corpus, queries: dict[str, list[str]]) -> list[t
             app.extensions["search"] = saved
             service.pool.close()
             indexer.store.mmap = default
-        rows.append(("memory-mapped (`supports_mmap=True`, the default)" if mmap else "plain reads (`supports_mmap=False`)",
+        rows.append(("memory-mapped (`supports_mmap=True`)" if mmap else "plain reads (`supports_mmap=False`, the default)",
                      _fmt(_percentiles(opens)[0]), f"{rss_growth:.0f}", _fmt(_percentiles(commits)[0]),
                      _fmt(_percentiles(commits)[1]), _fmt(_percentiles(everything)[0]), _fmt(_percentiles(everything)[1]),
                      _fmt(_percentiles(fuzzy)[0])))

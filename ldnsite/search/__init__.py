@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
     from ldnsite.search.storage import IndexStore
     from ldnsite.search.synonyms import SynonymFile
 
-    store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", True)))
+    store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
     indexer = Indexer(app, store)
     synonyms = SynonymFile(Path(app.config["CONTENT_DIR"]) / "synonyms.txt", plain_words,
                            reload_interval=float(app.config.get("CONTENT_RELOAD_INTERVAL", 1.0)))

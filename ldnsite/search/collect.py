@@ -38,8 +38,8 @@ from whoosh.query import And, Or, Phrase, Query, Require, SpanNear2, Term
 
 from ldnsite.search.matchers import AndNot
 
-MATCH_BUDGET = 3000  # scored matches in the forum pass
-TIME_BUDGET = 0.020  # seconds for the forum pass
+MATCH_BUDGET = 2000  # scored matches in the forum pass
+TIME_BUDGET = 0.015  # seconds for the forum pass
 _CLOCK_EVERY = 64  # posting-list steps between looks at the clock (the first step looks too)
 
 
