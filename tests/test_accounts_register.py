@@ -171,6 +171,18 @@ def test_display_names_are_unique_regardless_of_case(query, register, make_user)
     assert len(users(query)) == 1
 
 
+def test_two_registrations_racing_for_one_name_make_one_account(query, register, monkeypatch):
+    # Both pass the check in the application before either commits; the database's unique index decides.
+    from ldnsite.accounts import validation
+
+    monkeypatch.setattr(validation, "display_name_problem", lambda *args, **kwargs: None)
+    assert register(email="first@example.com", display_name="Same Name").status_code == 302
+    second = register(email="second@example.com", display_name="SAME name")
+    assert second.status_code == 422
+    assert "That display name is already taken" in second.get_data(as_text=True)
+    assert [u.email for u in users(query)] == ["first@example.com"]
+
+
 def test_honeypot_filled_answers_like_success_but_stores_nothing(query, register, mails):
     response = register(website="http://spam.example")
     assert response.status_code == 302

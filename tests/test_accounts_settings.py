@@ -62,6 +62,29 @@ def test_change_display_name(client, query, member, make_user):
     assert post_form(client, "/account/settings/display-name", {"display_name": "renamed member"}).status_code == 302
 
 
+def test_a_rename_racing_another_account_for_the_name_is_refused(client, query, member, make_user, monkeypatch):
+    from ldnsite.accounts import validation
+
+    make_user(email="other@example.com", name="Someone Else")
+    monkeypatch.setattr(validation, "display_name_problem", lambda *args, **kwargs: None)  # as if checked before it was taken
+    response = post_form(client, "/account/settings/display-name", {"display_name": "SOMEONE ELSE"})
+    assert response.status_code == 422
+    assert "already taken" in response.get_data(as_text=True)
+    assert fresh(query, member.id).display_name == "Member"
+
+
+def test_deleted_accounts_free_their_names_and_do_not_collide(query, make_user, register):
+    from ldnsite.accounts.mydata import delete_account
+
+    ids = [make_user(email=f"gone{n}@example.com", name=f"Gone {n}").id for n in range(2)]
+    with query() as db:
+        for user_id in ids:
+            delete_account(db, db.get(User, user_id))
+        db.commit()  # two "Deleted member" accounts side by side
+    assert [fresh(query, i).display_name for i in ids] == ["Deleted member", "Deleted member"]
+    assert register(email="new@example.com", display_name="Gone 0").status_code == 302
+
+
 def test_reply_notifications_switch(client, query, member):
     assert fresh(query, member.id).notify_replies is True
     assert 'name="notify_replies" type="checkbox" value="y" checked' in client.get("/account/settings").get_data(as_text=True) \

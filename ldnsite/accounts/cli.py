@@ -10,6 +10,7 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
 
 from ldnsite.accounts import passwords, validation
 from ldnsite.accounts.models import ROLES, User
@@ -46,7 +47,11 @@ def create_command(email: str, display_name: str, role: str, password_stdin: boo
         raise click.ClickException(problem)
     user = User(email=email, display_name=name, role=role, password_hash=passwords.hash_password(password), verified_at=utcnow())
     db.add(user)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError as err:  # taken by a registration since the checks above
+        db.rollback()
+        raise click.ClickException("That email address or display name was taken a moment ago") from err
     click.echo(f"created {role} {name} <{email}> (id {user.id})")
 
 

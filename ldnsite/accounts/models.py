@@ -21,8 +21,10 @@ class User(UserMixin, Base):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(40))
     # Case-folded copy, kept in step by set_display_name_key: display names are
-    # unique regardless of case, and SQLite's lower() only folds ASCII.
-    display_name_key: Mapped[str | None] = mapped_column(String(80), index=True)
+    # unique regardless of case, and SQLite's lower() only folds ASCII. The
+    # unique index settles two registrations racing for one name; a deleted
+    # account's key is NULL, so any number of them can be "Deleted member".
+    display_name_key: Mapped[str | None] = mapped_column(String(80), index=True, unique=True)
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     role: Mapped[str] = mapped_column(String(16), default="member")
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -91,6 +91,7 @@ def delete_account(db, user: User) -> None:
     mail_prefs.cancel_pending_to(db, user.email)
     user.email = None
     user.display_name = DELETED_NAME
+    user.display_name_key = None  # frees the old name, and deleted accounts do not collide
     user.password_hash = ""
     user.notify_replies = False
     user.role = "member"  # a deleted moderator must not be listed as staff

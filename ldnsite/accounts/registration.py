@@ -43,8 +43,13 @@ def register():
             emails.send_verification(db, user)
             db.commit()
         except IntegrityError:
-            # The same address registered a moment ago in another request: same answer.
             db.rollback()
+            if validation.find_by_email(db, form.email.data) is None:
+                # Not the address: another request took the display name a moment ago.
+                form.display_name.errors.append(validation.NAME_TAKEN)
+                form.password.data = ""
+                return render_template("accounts/register.html", form=form), 422
+            # The same address registered a moment ago in another request: same answer.
         return redirect(url_for("accounts.check_email"))
     form.password.data = ""
     return render_template("accounts/register.html", form=form), (422 if form.errors else 200)

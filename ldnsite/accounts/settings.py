@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ldnsite.accounts import bp, limits, mail_prefs, passwords
+from ldnsite.accounts import bp, limits, mail_prefs, passwords, validation
 from ldnsite.accounts.forms import ActionForm, ChangePasswordForm, DisplayNameForm, NotificationsForm
 from ldnsite.accounts.signin import sign_in
 from ldnsite.db import get_session
@@ -72,6 +73,12 @@ def change_display_name():
         db = get_session()
         if form.display_name.data != current_user.display_name:
             current_user.display_name = form.display_name.data
+            try:
+                db.flush()  # the unique index decides a race the form's check could not see
+            except IntegrityError:
+                db.rollback()
+                form.display_name.errors.append(validation.NAME_TAKEN)
+                return render_template("accounts/display_name.html", form=form), 422
             reindex_posts(db, current_user.id)
             db.commit()
         flash("Your display name has been changed.", "success")

@@ -15,6 +15,7 @@ DISPLAY_NAME_MAX = 40
 EMAIL_MAX = 254
 DELETED_NAME = "Deleted member"
 # Names that would let someone pass as the site or as a removed account.
+NAME_TAKEN = "That display name is already taken. Choose another"
 RESERVED_NAMES = frozenset({DELETED_NAME.lower(), "moderator", "moderators", "admin", "administrator", "ldn guide"})
 
 
@@ -64,7 +65,7 @@ def display_name_problem(session: Session, name: str, *, exclude_user_id: int | 
     if exclude_user_id is not None:
         query = query.where(User.id != exclude_user_id)
     if session.scalar(query.limit(1)) is not None:
-        return "That display name is already taken. Choose another"
+        return NAME_TAKEN
     return None
 
 
