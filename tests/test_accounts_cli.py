@@ -1,4 +1,4 @@
-"""`flask users create` and `flask users set-role`."""
+"""`flask users create`, `set-role` and `purge-unconfirmed`."""
 
 from __future__ import annotations
 
@@ -85,3 +85,47 @@ def test_set_role_refuses_unknown_accounts_and_roles(app, query, make_user):
     bad_role = run(app, "set-role", "someone@example.com", "owner")
     assert bad_role.exit_code != 0
     assert account(query, "someone@example.com").role == "member"
+
+
+def test_purge_unconfirmed_removes_only_old_unconfirmed_accounts(app, query, make_user, make_topic):
+    from datetime import timedelta
+
+    from ldnsite.db import get_session, utcnow
+    from ldnsite.forum.models import Report
+    from ldnsite.mail.models import OutboundMessage
+
+    old = utcnow() - timedelta(days=20)
+    stale = make_user(email="stale@example.com", name="Stale", verified=False)
+    reporter = make_user(email="reporter@example.com", name="Reporter", verified=False)
+    make_user(email="fresh@example.com", name="Fresh", verified=False)
+    confirmed = make_user(email="confirmed@example.com", name="Confirmed")
+    _topic_id, post_id = make_topic(confirmed)
+    with app.app_context():
+        db = get_session()
+        for user_id in (stale.id, reporter.id, confirmed.id):
+            db.get(User, user_id).created_at = old
+        db.add(Report(post_id=post_id, reporter_id=reporter.id, reason="spam"))
+        db.add(OutboundMessage(dedupe_key="verify:stale", category="account", to_addr="stale@example.com", subject="s",
+                               text_body="t", html_body="h", next_attempt_at=utcnow()))
+        db.commit()
+
+    result = run(app, "purge-unconfirmed", "--days", "14")
+    assert result.exit_code == 0, result.output
+    assert "removed 1 unconfirmed accounts older than 14 days; anonymised 1" in result.output
+    assert account(query, "stale@example.com") is None
+    assert account(query, "fresh@example.com") is not None  # too recent: the link may still be on its way
+    assert account(query, "confirmed@example.com") is not None
+    assert account(query, "reporter@example.com") is None
+    with query() as db:
+        anonymised = db.get(User, reporter.id)
+        assert anonymised.deleted_at is not None and anonymised.display_name == "Deleted member"
+        assert db.scalar(select(Report.reporter_id)) == reporter.id
+        assert db.scalar(select(OutboundMessage.cancelled_at).where(OutboundMessage.dedupe_key == "verify:stale"))
+
+    again = run(app, "purge-unconfirmed")
+    assert again.exit_code == 0 and "removed 0" in again.output
+
+
+def test_purge_unconfirmed_refuses_a_nonsense_age(app):
+    result = run(app, "purge-unconfirmed", "--days", "0")
+    assert result.exit_code != 0 and "0 is not in the range" in result.output

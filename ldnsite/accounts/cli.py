@@ -1,4 +1,4 @@
-"""`flask users create` and `flask users set-role`: accounts for operators and the first moderators.
+"""`flask users create`, `set-role` and `purge-unconfirmed`: accounts for operators and the first moderators.
 
 Why the password comes from standard input: a password on the command line
 is visible to every user of the machine (ps) and lands in shell history.
@@ -7,6 +7,7 @@ is visible to every user of the machine (ps) and lands in shell history.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
 from flask.cli import with_appcontext
@@ -15,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from ldnsite.accounts import passwords, validation
 from ldnsite.accounts.models import ROLES, User
 from ldnsite.db import get_session, utcnow
+
+UNCONFIRMED_DAYS = 14
 
 
 @click.group("users")
@@ -71,3 +74,18 @@ def set_role_command(email: str, role: str) -> None:
     user.role = role
     db.commit()
     click.echo(f"{user.display_name} <{user.email}> is now {role}")
+
+
+@users_cli.command("purge-unconfirmed")
+@click.option("--days", default=UNCONFIRMED_DAYS, show_default=True, type=click.IntRange(min=1),
+              help="Remove accounts created more than this many days ago and never confirmed.")
+@with_appcontext
+def purge_unconfirmed_command(days: int) -> None:
+    """Remove accounts whose email address was never confirmed (run daily; /privacy promises it)."""
+    from ldnsite.accounts.mydata import purge_unconfirmed
+
+    db = get_session()
+    removed, anonymised = purge_unconfirmed(db, utcnow() - timedelta(days=days))
+    db.commit()
+    click.echo(f"removed {removed} unconfirmed accounts older than {days} days"
+               + (f"; anonymised {anonymised} that a report refers to" if anonymised else ""))

@@ -14,6 +14,7 @@ from datetime import datetime
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ldnsite.accounts import bp, limits, mail_prefs, passwords
 from ldnsite.accounts.forms import DeleteAccountForm
@@ -98,6 +99,31 @@ def delete_account(db, user: User) -> None:
     user.deleted_at = utcnow()
     user.session_version += 1
     reindex_posts(db, user.id)
+
+
+def purge_unconfirmed(db, older_than: datetime) -> tuple[int, int]:
+    """Remove accounts whose address was never confirmed and that were created before older_than.
+
+    Why: an unconfirmed account holds an address that may not be its
+    owner's, and /privacy promises not to keep it. Such an account cannot
+    post, but it may have reported a post; then it is anonymised like a
+    deleted account instead, so the report keeps its row. Returns (removed,
+    anonymised). The caller commits.
+    """
+    removed = anonymised = 0
+    candidates = db.scalars(
+        select(User).where(User.verified_at.is_(None), User.deleted_at.is_(None), User.created_at < older_than)
+    ).all()
+    for user in candidates:
+        try:
+            with db.begin_nested():
+                mail_prefs.cancel_pending_to(db, user.email)
+                db.delete(user)
+            removed += 1
+        except IntegrityError:  # something refers to the account
+            delete_account(db, user)
+            anonymised += 1
+    return removed, anonymised
 
 
 @bp.route("/delete", methods=["GET", "POST"])
