@@ -64,6 +64,8 @@ def test_removed_topics_are_hidden_from_members_and_marked_for_moderators(client
     page = text(client.get("/forum/"))
     assert "Removed topic title" not in page
     assert re.search(r"Locked topic title</a>\s*<strong[^>]*>Locked</strong>", page)
+    assert "A moderator removed this topic" in text(client.get(f"/forum/t/{removed_id}"))  # its author may look
+    sign_in(client, make_user("bob@example.com", "Bob"))
     assert client.get(f"/forum/t/{removed_id}").status_code == 404
 
     sign_in(client, mod)

@@ -56,6 +56,7 @@ def test_moderation_pages_and_emails_are_valid_html(app, mod_client, board, memb
     }
     mod_client.post(f"/moderation/p/{first}/remove", data={"csrf_token": csrf, "reason": "Spam or advertising"})
     pages["removed-topic-as-moderator"] = mod_client.get(f"/forum/t/{topic_id}")
+    pages["removed-topic-as-author"] = author_client.get(f"/forum/t/{topic_id}")
     expected = {"remove-error": 422, "member-suspend-error": 422, "role-error": 422, "log-filter-error": 400}
     for name, response in pages.items():
         assert response.status_code == expected.get(name, 200), name

@@ -177,6 +177,32 @@ def test_a_reason_sent_as_free_text_is_kept_as_given(mod_client, board, member):
     assert board.post(reply).removal_reason == "Selling supplements"
 
 
+def test_the_author_of_a_removed_topic_sees_why_and_can_do_nothing_more(app, mod_client, board, member, member_client,
+                                                                          make_user):
+    from tests.conftest import sign_in
+
+    other = make_user("other@example.com", "Olly Other")
+    topic_id, first = board.topic(member, title="My miracle protocol")
+    mine = board.reply(topic_id, member, body="An update on my protocol.")
+    theirs = board.reply(topic_id, other, body="Please ask your doctor first.")
+    remove(mod_client, first, "Unsafe dosing or treatment advice")
+
+    page = member_client.get(f"/forum/t/{topic_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "A moderator removed this topic. Only you and the moderators can see it." in html
+    assert "Only you can see why it was removed: <strong>Unsafe dosing or treatment advice" in html
+    assert "This topic was removed by a moderator, so no replies can be added." in html
+    assert f"/forum/p/{theirs}/report" not in html  # nothing to report in a topic no reader can see
+    assert member_client.get(f"/forum/p/{theirs}/report").status_code == 404
+    assert member_client.get(f"/forum/p/{mine}/edit").status_code == 403
+
+    other_client = app.test_client()
+    sign_in(other_client, other)
+    assert other_client.get(f"/forum/t/{topic_id}").status_code == 404  # a reply in it does not make it yours
+    assert app.test_client().get(f"/forum/t/{topic_id}").status_code == 404
+
+
 def test_the_remove_page_shows_the_post_and_warns_about_first_posts(mod_client, board, member):
     _, first = board.topic(member, body="The *first* post")
     html = mod_client.get(f"/moderation/p/{first}/remove").get_data(as_text=True)

@@ -74,6 +74,8 @@ def refusal_to_edit(session: Session, user: User, post: Post, now: datetime | No
         return "You can only edit your own posts."
     if post.status not in (PUBLISHED, PENDING):
         return "This post was removed by a moderator, so it cannot be edited."
+    if post.topic.status == REMOVED:
+        return "This topic was removed by a moderator, so its posts can no longer be edited."
     minutes = int(edit_window().total_seconds() // 60)
     if (now or utcnow()) - post.created_at > edit_window():
         return f"Posts can only be edited for {minutes} minutes after they are posted, and that time has passed for this one."
@@ -90,8 +92,14 @@ def can_see_post(user, post: Post) -> bool:
 
 
 def can_see_topic(user, topic: Topic) -> bool:
+    """Published topics for everyone; a held or removed topic for moderators and its own author.
+
+    Why the author of a removed topic: the page shows them the moderator's
+    reason on their first post, as it does for a removed reply, instead of a
+    "not found" that tells them nothing.
+    """
     if topic.status == PUBLISHED:
         return True
     if not user.is_authenticated:
         return False
-    return user.is_moderator or (topic.status == PENDING and user.id == topic.author_id)
+    return user.is_moderator or (topic.status in (PENDING, REMOVED) and user.id == topic.author_id)

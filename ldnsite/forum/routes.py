@@ -252,7 +252,7 @@ def edit(post_id: int):
 def report(post_id: int):
     session = get_session()
     post = _post_or_404(session, post_id)
-    if post.status != PUBLISHED:
+    if post.status != PUBLISHED or post.topic.status != PUBLISHED:
         abort(404)
     me = _me()
     if post.author_id == me.id:
