@@ -43,6 +43,12 @@ def test_account_pages_are_valid_html(app, client, make_user, auth, register, ma
     keep("display-name-errors", post_form(client, "/account/settings/display-name", {"display_name": "x"}), 422)
     keep("password", client.get("/account/settings/password"))
     keep("password-errors", post_form(client, "/account/settings/password", {"current_password": "", "new_password": ""}), 422)
+    keep("email", client.get("/account/settings/email"))
+    keep("email-errors", post_form(client, "/account/settings/email", {"email": "x", "current_password": ""}), 422)
+    post_form(client, "/account/settings/email", {"email": "moved@example.com", "current_password": "correct horse battery"})
+    change_link = mails.link(mails.messages(to="moved@example.com")[0], "/account/email/confirm/")
+    keep("email-confirm", client.get(change_link))
+    keep("email-invalid", client.get("/account/email/confirm/nonsense"), 400)
     keep("delete", client.get("/account/delete"))
     keep("delete-errors", post_form(client, "/account/delete", {"password": ""}), 422)
 

@@ -27,7 +27,7 @@ def load_user(user_id: str):
 
 def init_app(app: Flask) -> None:
     # Importing the route modules registers their views on bp.
-    from ldnsite.accounts import models, mydata, recovery, registration, settings, signin  # noqa: F401
+    from ldnsite.accounts import email_change, models, mydata, recovery, registration, settings, signin  # noqa: F401
     from ldnsite.accounts.cli import users_cli
 
     app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""The account emails: verification, password reset, and "you already have an account".
+"""The account emails: verification, password reset, "you already have an account", and email changes.
 
 All go through the one mailer, so the opt-out list and the mail queue's
 retries apply. Each message is added to the caller's transaction.
@@ -82,5 +82,40 @@ def send_password_reset(session: Session, user: User):
         context={"display_name": user.display_name, "reset_url": _external("accounts.reset_password", token=tokens.make_reset_token(user)),
                  "minutes": tokens.RESET_MAX_AGE // 60},
         category="password_reset",
+        dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
+    )
+
+
+def send_email_change(session: Session, user: User, new_email: str):
+    """The link that finishes an address change goes to the new address: it proves the mailbox is theirs."""
+    from ldnsite.mail import mailer
+
+    prefix = f"email-change:{user.id}:"
+    return mailer.queue(
+        session,
+        to=new_email,
+        subject="Confirm your new email address",
+        template="accounts_email_change",
+        context={"display_name": user.display_name, "new_email": new_email, "hours": tokens.VERIFY_MAX_AGE // 3600,
+                 "confirm_url": _external("accounts.confirm_email_change",
+                                          token=tokens.make_email_change_token(user, new_email))},
+        category="account",
+        dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
+    )
+
+
+def send_email_changed(session: Session, user: User, old_email: str):
+    """Tell the old address, so a change made with a stolen password does not go unnoticed."""
+    from ldnsite.mail import mailer
+
+    prefix = f"email-changed:{user.id}:"
+    return mailer.queue(
+        session,
+        to=old_email,
+        subject="Your email address was changed",
+        template="accounts_email_changed",
+        context={"display_name": user.display_name, "new_email": user.email,
+                 "reset_url": _external("accounts.reset_request")},
+        category="account",
         dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
     )

@@ -80,6 +80,11 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     new_password = PasswordField("New password", validators=[DataRequired("Enter a new password"), PASSWORD_LIMIT])
 
 
+class ChangeEmailForm(EmailMixin, FlaskForm):
+    email = StringField("New email address", validators=[DataRequired("Enter your new email address"), EMAIL_LIMIT])
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password"), PASSWORD_LIMIT])
+
+
 class DisplayNameForm(FlaskForm):
     display_name = StringField(
         "Display name",

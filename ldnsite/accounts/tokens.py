@@ -1,9 +1,11 @@
-"""Signed, expiring links for email verification and password reset.
+"""Signed, expiring links for email verification, password reset and email address changes.
 
 Why signed tokens rather than rows in a table: nothing to store or clean up,
 and a token is bound to the state it was issued for. A reset token carries a
 fingerprint of the password hash and session version, so it stops working the
-moment it is used (or the password changes any other way).
+moment it is used (or the password changes any other way). An email change
+token carries the old and the new address and the same fingerprint: it stops
+working once the address has changed, or the password has.
 """
 
 from __future__ import annotations
@@ -59,3 +61,25 @@ def reset_token_user_id(token: str) -> tuple[int, str] | None:
 def reset_token_matches(user: User, fingerprint: str) -> bool:
     """False once the password or session version has changed since the token was made."""
     return bool(user.password_hash) and hmac.compare_digest(_fingerprint(user), fingerprint)
+
+
+def make_email_change_token(user: User, new_email: str) -> str:
+    return _serializer("email_change").dumps({"uid": user.id, "old": user.email, "new": new_email, "fp": _fingerprint(user)})
+
+
+def read_email_change_token(token: str) -> dict | None:
+    """{uid, old, new, fp} from a valid token under 48 hours old, or None."""
+    try:
+        data = _serializer("email_change").loads(token, max_age=VERIFY_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        return None
+    if not all(isinstance(data.get(k), str) for k in ("old", "new", "fp")):
+        return None
+    return data
+
+
+def email_change_token_matches(user: User, data: dict) -> bool:
+    """False once the address or the password has changed since the link was sent."""
+    return user.email == data["old"] and reset_token_matches(user, data["fp"])
