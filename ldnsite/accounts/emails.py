@@ -32,19 +32,21 @@ def _next_serial(session: Session, prefix: str) -> int:
     return (count or 0) + 1
 
 
-def send_verification(session: Session, user: User):
+def _queue_numbered(session: Session, kind: str, user: User, *, to: str, subject: str, template: str, context: dict,
+                    category: str = "account"):
+    """Queue a message the member may ask for again: each request gets its own dedupe key (kind:user:n)."""
     from ldnsite.mail import mailer
 
-    prefix = f"verify:{user.id}:"
-    return mailer.queue(
-        session,
-        to=user.email,
-        subject="Confirm your email address",
-        template="accounts_verify",
+    prefix = f"{kind}:{user.id}:"
+    return mailer.queue(session, to=to, subject=subject, template=template, context=context, category=category,
+                        dedupe_key=f"{prefix}{_next_serial(session, prefix)}")
+
+
+def send_verification(session: Session, user: User):
+    return _queue_numbered(
+        session, "verify", user, to=user.email, subject="Confirm your email address", template="accounts_verify",
         context={"display_name": user.display_name, "verify_url": _external("accounts.verify", token=tokens.make_verify_token(user)),
                  "hours": tokens.VERIFY_MAX_AGE // 3600},
-        category="account",
-        dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
     )
 
 
@@ -71,51 +73,27 @@ def send_already_registered(session: Session, user: User, now: datetime | None =
 
 def send_password_reset(session: Session, user: User):
     """Delivered even to an opted-out address: the person asked for it themselves."""
-    from ldnsite.mail import mailer
-
-    prefix = f"reset:{user.id}:"
-    return mailer.queue(
-        session,
-        to=user.email,
-        subject="Reset your password",
-        template="accounts_reset",
+    return _queue_numbered(
+        session, "reset", user, to=user.email, subject="Reset your password", template="accounts_reset",
         context={"display_name": user.display_name, "reset_url": _external("accounts.reset_password", token=tokens.make_reset_token(user)),
                  "minutes": tokens.RESET_MAX_AGE // 60},
         category="password_reset",
-        dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
     )
 
 
 def send_email_change(session: Session, user: User, new_email: str):
     """The link that finishes an address change goes to the new address: it proves the mailbox is theirs."""
-    from ldnsite.mail import mailer
-
-    prefix = f"email-change:{user.id}:"
-    return mailer.queue(
-        session,
-        to=new_email,
-        subject="Confirm your new email address",
-        template="accounts_email_change",
+    confirm_url = _external("accounts.confirm_email_change", token=tokens.make_email_change_token(user, new_email))
+    return _queue_numbered(
+        session, "email-change", user, to=new_email, subject="Confirm your new email address", template="accounts_email_change",
         context={"display_name": user.display_name, "new_email": new_email, "hours": tokens.VERIFY_MAX_AGE // 3600,
-                 "confirm_url": _external("accounts.confirm_email_change",
-                                          token=tokens.make_email_change_token(user, new_email))},
-        category="account",
-        dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
+                 "confirm_url": confirm_url},
     )
 
 
 def send_email_changed(session: Session, user: User, old_email: str):
     """Tell the old address, so a change made with a stolen password does not go unnoticed."""
-    from ldnsite.mail import mailer
-
-    prefix = f"email-changed:{user.id}:"
-    return mailer.queue(
-        session,
-        to=old_email,
-        subject="Your email address was changed",
-        template="accounts_email_changed",
-        context={"display_name": user.display_name, "new_email": user.email,
-                 "reset_url": _external("accounts.reset_request")},
-        category="account",
-        dedupe_key=f"{prefix}{_next_serial(session, prefix)}",
+    return _queue_numbered(
+        session, "email-changed", user, to=old_email, subject="Your email address was changed", template="accounts_email_changed",
+        context={"display_name": user.display_name, "new_email": user.email, "reset_url": _external("accounts.reset_request")},
     )
