@@ -96,27 +96,6 @@ def test_excluded_word(search_json):
     assert "/treatments/pregabalin" not in without
 
 
-def test_excluded_word_excludes_the_first_match_too(app, forum_post, search_json):
-    # In one segment the excluded word's first document comes before the first match, which is
-    # excluded too: the case Whoosh 2.7's own AndNot gets wrong. One sync writes one segment.
-    from ldnsite.search.query import QueryBuilder
-    from ldnsite.search.querylang import parse
-
-    app.config["SEARCH_INDEX_ON_COMMIT"] = False
-    forum_post("Wombat burrows are square.", title="About wombats")
-    both = forum_post("A koala met a wombat.", title="Koala and wombat")
-    only = forum_post("A koala slept all day.", title="Koala sleeping")
-    with app.app_context():
-        app.extensions["search_indexer"].sync()
-        service = app.extensions["search"]
-        with service.pool.searcher() as searcher:
-            query = QueryBuilder(searcher, service.synonyms.get()).build(parse("koala -wombat")).query
-            keys = {searcher.stored_fields(n)["key"] for n in searcher.docs_for_query(query)}
-    assert keys == {f"topic:{only.topic_id}"}
-    assert urls(search_json("koala -wombat")) == [f"/forum/t/{only.topic_id}"]
-    assert f"/forum/t/{both.topic_id}" in urls(search_json("koala"))
-
-
 def test_every_word_is_required_before_falling_back_to_any(search_json):
     result = search_json("pregabalin zzqxv")
     assert result["any_words"] is True
