@@ -35,6 +35,7 @@ pytest_plugins = [f"tests.fixtures_{name}" for name in ("accounts", "forum", "mo
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run on SQLite and on PostgreSQL")
     config.addinivalue_line("markers", "browser: needs headless Chromium")
+    config.addinivalue_line("markers", "read_only_index: the module's tests share one search index (they write none)")
 
 
 def pytest_generate_tests(metafunc):
@@ -84,13 +85,24 @@ def database_config(db_backend, tmp_path):
         admin.dispose()
 
 
+@pytest.fixture(scope="module")
+def shared_index(tmp_path_factory) -> Path:
+    """Built by the first test of a `read_only_index` module and only read after that."""
+    return tmp_path_factory.mktemp("index")
+
+
 @pytest.fixture
-def app_config(tmp_path, database_config):
-    """Override or extend in a test module to change settings for its app."""
+def app_config(request, tmp_path, database_config):
+    """Override or extend in a test module to change settings for its app.
+
+    Why a marker for the shared index: building the index of site/ for every
+    test of a module that only searches it would cost a second a test.
+    """
+    shared = request.node.get_closest_marker("read_only_index") is not None
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
-        "INDEX_DIR": str(tmp_path / "index"),
+        "INDEX_DIR": str(request.getfixturevalue("shared_index") if shared else tmp_path / "index"),
         "MAIL_URL": f"file:{tmp_path / 'outbox'}",
         "RATELIMIT_ENABLED": False,
         "CONTENT_RELOAD_INTERVAL": 0,

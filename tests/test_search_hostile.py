@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from ldnsite.search.querylang import MAX_QUERY_CHARS, parse
 
+pytestmark = pytest.mark.read_only_index
+
 HOSTILE = [
     '"unbalanced quote',
     'two "quotes" and "one',
@@ -61,16 +63,6 @@ HOSTILE = [
     "a*",
     "l*",
 ]
-
-
-@pytest.fixture(scope="module")
-def shared_index(tmp_path_factory):
-    return tmp_path_factory.mktemp("index")
-
-
-@pytest.fixture
-def app_config(app_config, shared_index):
-    return {**app_config, "INDEX_DIR": str(shared_index)}
 
 
 def test_hostile_queries_get_an_answer(client):

@@ -13,15 +13,7 @@ SITE = Path(__file__).resolve().parent.parent / "site"
 LDN = "/treatments/low-dose-naltrexone"
 
 
-@pytest.fixture(scope="module")
-def shared_index(tmp_path_factory):
-    """Built by the first test and only read after that: these tests write nothing."""
-    return tmp_path_factory.mktemp("index")
-
-
-@pytest.fixture
-def app_config(app_config, shared_index):
-    return {**app_config, "INDEX_DIR": str(shared_index)}
+pytestmark = pytest.mark.read_only_index
 
 
 ME_CFS = "/conditions/me-cfs"
