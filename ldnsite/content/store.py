@@ -19,7 +19,10 @@ import yaml
 from ldnsite.content.markdown import render_page_markdown
 
 KINDS = ("article", "condition", "treatment", "info")
+PATTERNS = ("medicine", "condition", "therapy", "research", "info")
 URL_PREFIX = {"article": "/treatments/", "treatment": "/treatments/", "condition": "/conditions/", "info": "/"}
+# Parents of research pages: the page a research page belongs to is served under this prefix.
+PARENT_PREFIX = {"article": "/treatments/", "treatment": "/treatments/", "condition": "/conditions/"}
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.S)
 
 
@@ -33,14 +36,13 @@ class Reference:
     year: int | str
     pmid: str | None = None
     doi: str | None = None
+    url: str | None = None  # an official guideline or regulator page, allowed instead of a PMID or DOI
+    note: str | None = None  # section or recommendation number
 
     @property
-    def url(self) -> str | None:
-        if self.pmid:
-            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
-        if self.doi:
-            return f"https://doi.org/{self.doi}"
-        return None
+    def authors_text(self) -> str:
+        """Authors without a trailing full stop, so the list's own ". " never makes "et al.."."""
+        return self.authors.strip().rstrip(".")
 
 
 @dataclass
@@ -65,10 +67,37 @@ class Page:
     cited_keys: list[str] = field(default_factory=list)
     internal_links: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    pattern: str = ""
+    parent: str = ""
+    key_facts: list[str] = field(default_factory=list)
+    evidence_rating: str = ""
+    evidence_line: str = ""
+    safety: str = ""
+    questions: list[str] = field(default_factory=list)
+    # Filled by the renderer:
+    key_facts_html: list[str] = field(default_factory=list)
+    evidence_line_html: str = ""
+    safety_html: str = ""
+    care_cards: list = field(default_factory=list)
+    prose: list[str] = field(default_factory=list)  # paragraphs and list items, for the reading level
+    key_fact_prose: list[str] = field(default_factory=list)
+    first_citation: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
+        """Where the page is served. A research page lives under the page it belongs to."""
+        if self.is_research_child:
+            return f"{PARENT_PREFIX.get(self.kind, '/treatments/')}{self.parent}/research"
         return URL_PREFIX.get(self.kind, "/") + self.slug
+
+    @property
+    def is_research_child(self) -> bool:
+        return self.pattern == "research" and bool(self.parent)
+
+    @property
+    def has_summary(self) -> bool:
+        """Pages with a printable summary: those with key facts, outside the research and info patterns."""
+        return bool(self.key_facts) and self.kind != "info" and self.pattern not in ("research", "info")
 
     def reference(self, key: str) -> Reference | None:
         return next((r for r in self.references if r.key == key), None)
@@ -103,6 +132,8 @@ def parse_file(path: Path) -> Page:
                 year=ref.get("year", ""),
                 pmid=str(ref["pmid"]) if ref.get("pmid") else None,
                 doi=str(ref["doi"]) if ref.get("doi") else None,
+                url=str(ref["url"]) if ref.get("url") else None,
+                note=str(ref["note"]) if ref.get("note") else None,
             )
         )
     page = Page(
@@ -122,9 +153,23 @@ def parse_file(path: Path) -> Page:
         next_review=meta.get("next_review"),
         reviewer=meta.get("reviewer") or {},
         meta=meta,
+        pattern=str(meta.get("pattern") or ""),
+        parent=str(meta.get("parent") or ""),
+        key_facts=[str(f) for f in _as_list(meta.get("key_facts"))],
+        evidence_rating=str(meta.get("evidence_rating") or ""),
+        evidence_line=str(meta.get("evidence_line") or ""),
+        safety=str(meta.get("safety") or ""),
+        questions=[str(q) for q in _as_list(meta.get("questions"))],
     )
     render_page_markdown(page)
     return page
+
+
+def _as_list(value) -> list:
+    """A list field written as one string is one item, not one item per character."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _file_signature(path: Path) -> tuple[int, int]:
