@@ -1,12 +1,16 @@
 """Content: the editorial pages in site/, their listings, sitemap, feed and health check."""
 
+import re
 from pathlib import Path
 
 from flask import Blueprint, Flask
+from markupsafe import Markup
 
+from ldnsite.content.markdown import CITATION
 from ldnsite.content.store import ContentStore
 
 bp = Blueprint("content", __name__)
+CITE_SUP = re.compile(r'\s*<sup class="cite"[^>]*>.*?</sup>', re.S)
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +24,15 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(check.content_cli)
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
+    app.jinja_env.filters["uncited"] = uncited
+
+
+def uncited(html: str) -> Markup:
+    """Rendered page HTML without its citation numbers, for a printout that has no reference list.
+
+    Only for HTML this package rendered itself (Markdown with raw HTML off), never for members' text.
+    """
+    return Markup(CITATION.sub("", CITE_SUP.sub("", str(html))))  # noqa: S704 (our own rendered HTML)
 
 
 def store() -> ContentStore:

@@ -229,6 +229,7 @@ def render_page_markdown(page: Page) -> None:
             links += [c.attrGet("href") for c in tok.children if c.type == "link_open"]
     page.prose = [*prose_blocks(safety_tokens), *prose_blocks(tokens), *(_plain(q) for q in page.questions)]
     page.key_fact_prose = [_plain(f) for f in page.key_facts]
+    page.questions_html = [_md.renderInline(str(q)) for q in page.questions]  # uncited: for the printable summary
     # The questions render inside the body (after its heading), so they are numbered with it.
     tokens = _insert_questions(tokens, questions_list_html(page.questions))
     page.html = cite(_md.renderer.render(tokens, _md.options, {}))

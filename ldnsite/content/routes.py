@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from xml.sax.saxutils import escape as xml_escape
 
-from flask import Response, abort, current_app, render_template, url_for
+from flask import Response, abort, current_app, redirect, render_template, url_for
 
 from ldnsite.content import bp, store
 from ldnsite.content.page_cache import cached_page
@@ -15,18 +15,37 @@ LIST_TITLES = {"treatments": "Treatments", "conditions": "Conditions"}
 
 def _page_or_404(slug: str, kinds: tuple[str, ...]):
     page = store().get(slug)
-    if page is None or page.kind not in kinds:
+    if page is None or page.kind not in kinds or page.is_research_child:
         abort(404)
     return page
 
 
-def _render_page(page):
+def _pages(slugs, *, besides) -> list:
+    """The named pages that exist, each once, never the page itself (so "About:" never names its own page)."""
     pages = store()
-    related = [p for p in (pages.get(s) for s in page.related) if p is not None]
-    conditions = [p for p in (pages.get(s) for s in page.conditions) if p is not None]
+    found = [pages.get(s) for s in dict.fromkeys(slugs) if s != besides.slug]
+    return [p for p in found if p is not None]
+
+
+def _render_page(page, parent=None):
+    pages = store()
+    conditions = _pages(page.conditions, besides=page)
+    # One list of related pages: those already named in "About:" at the top are not repeated at the foot.
+    related = [p for p in _pages(page.related, besides=page) if p not in conditions and p is not parent]
+    research = None if parent else pages.research_for(page.slug)
     return cached_page(
         ("page", page.slug, pages.generation),
-        lambda: render_template("content/page.html", page=page, related=related, conditions=conditions, today=date.today()),
+        lambda: render_template("content/page.html", page=page, related=related, conditions=conditions,
+                                parent=parent, research=research, today=date.today()),
+        page.mtime,
+    )
+
+
+def _render_summary(page):
+    pages = store()
+    return cached_page(
+        ("summary", page.slug, pages.generation),
+        lambda: render_template("content/summary.html", page=page),
         page.mtime,
     )
 
@@ -63,7 +82,28 @@ def treatments():
 
 @bp.get("/treatments/<slug>")
 def treatment(slug: str):
+    page = store().get(slug)
+    if page is not None and page.is_research_child:
+        # One address per page: the old flat address of a research page leads to its real one.
+        return redirect(page.url, code=301)
     return _render_page(_page_or_404(slug, ("article", "treatment")))
+
+
+@bp.get("/treatments/<slug>/research")
+def treatment_research(slug: str):
+    parent = _page_or_404(slug, ("article", "treatment"))
+    research = store().research_for(parent.slug)
+    if research is None:
+        abort(404)
+    return _render_page(research, parent=parent)
+
+
+@bp.get("/treatments/<slug>/summary")
+def treatment_summary(slug: str):
+    page = _page_or_404(slug, ("article", "treatment"))
+    if not page.has_summary:
+        abort(404)
+    return _render_summary(page)
 
 
 @bp.get("/conditions/")
@@ -81,6 +121,14 @@ def conditions():
 @bp.get("/conditions/<slug>")
 def condition(slug: str):
     return _render_page(_page_or_404(slug, ("condition",)))
+
+
+@bp.get("/conditions/<slug>/summary")
+def condition_summary(slug: str):
+    page = _page_or_404(slug, ("condition",))
+    if not page.has_summary:
+        abort(404)
+    return _render_summary(page)
 
 
 @bp.get("/privacy")

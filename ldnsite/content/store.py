@@ -78,6 +78,7 @@ class Page:
     key_facts_html: list[str] = field(default_factory=list)
     evidence_line_html: str = ""
     safety_html: str = ""
+    questions_html: list[str] = field(default_factory=list)
     care_cards: list = field(default_factory=list)
     prose: list[str] = field(default_factory=list)  # paragraphs and list items, for the reading level
     key_fact_prose: list[str] = field(default_factory=list)
@@ -229,4 +230,8 @@ class ContentStore:
         return sorted(self._pages.values(), key=lambda p: p.title.lower())
 
     def of_kind(self, *kinds: str) -> list[Page]:
-        return [p for p in self.all() if p.kind in kinds]
+        """Pages listed under a heading; research pages are reached from the page they belong to."""
+        return [p for p in self.all() if p.kind in kinds and not p.is_research_child]
+
+    def research_for(self, parent_slug: str) -> Page | None:
+        return next((p for p in self.all() if p.is_research_child and p.parent == parent_slug), None)
