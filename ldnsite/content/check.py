@@ -1,7 +1,9 @@
-"""`flask content check`: every problem in site/ on its own line, non-zero exit if any.
+"""`flask content check`: every problem in site/ on its own line, non-zero exit if any, then the reading level of every page.
 
 Why: a health page without sources, with a lapsed review date or a broken
-link must be caught before it is published, not by a reader.
+link must be caught before it is published, not by a reader. The rules of
+each page pattern (required sections, care cards, key facts) live in
+`patterns`; the reading level in `readability`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from ldnsite.content import patterns, readability
 from ldnsite.content.store import KINDS, ContentStore, Page
 
 REQUIRED = ("title", "slug", "kind", "summary", "reviewed", "next_review", "reviewer")
@@ -39,7 +42,14 @@ def problems(store: ContentStore, today: date | None = None) -> list[str]:
 
     for page in pages.values():
         found += [f"{page.path.name}: {msg}" for msg in _page_problems(page, pages, resolves, today)]
+        found += [f"{page.path.name}: {msg}" for msg in patterns.pattern_problems(page, pages)]
+        found += [f"{page.path.name}: {msg}" for msg in patterns.card_problems(page)]
+        found += [f"{page.path.name}: {msg}" for msg in readability.over_limit(page, readability.measure(page))]
     return found
+
+
+def reading_levels(store: ContentStore) -> list[tuple[str, readability.Reading]]:
+    return [(page.path.name, readability.measure(page)) for page in sorted(store.all(), key=lambda p: p.path.name)]
 
 
 def _served_by_code(path: str) -> bool:
@@ -83,8 +93,10 @@ def _page_problems(page: Page, pages: dict[str, Page], resolves: Callable[[str],
     for ref in page.references:
         if not ref.key:
             out.append(f"reference {ref.number} has no key")
-        if not (ref.pmid or ref.doi):
-            out.append(f"reference {ref.key or ref.number} has neither a PMID nor a DOI")
+        if not (ref.pmid or ref.doi or ref.url):
+            out.append(f"reference {ref.key or ref.number} has no PMID, DOI or official url")
+        if ref.url and (why := patterns.official_url_problem(ref.url)):
+            out.append(f"reference {ref.key or ref.number}: url {ref.url} {why}")
         if ref.pmid and not PMID.match(ref.pmid):
             out.append(f"reference {ref.key}: PMID {ref.pmid!r} is not a number")
         if ref.doi and not DOI.match(ref.doi):
@@ -95,7 +107,12 @@ def _page_problems(page: Page, pages: dict[str, Page], resolves: Callable[[str],
             out.append(f"reference {ref.key or ref.number} needs authors, title and year")
     out += [f"reference key {k} is listed twice" for k in sorted({k for k in keys if keys.count(k) > 1})]
     out += [f"cites unknown reference [@{k}]" for k in dict.fromkeys(page.cited_keys) if k not in keys]
+    if page.evidence_rating and page.evidence_rating not in patterns.RATINGS:
+        out.append(f"evidence_rating {page.evidence_rating!r} is not one of {', '.join(patterns.RATINGS)}")
     for row in page.evidence:
+        if row.get("certainty") and row["certainty"] not in patterns.RATINGS:
+            out.append(f"evidence row {row.get('study', '?')!r}: certainty {row['certainty']!r} is not one of "
+                       + ", ".join(patterns.RATINGS))
         missing = [k for k in EVIDENCE_KEYS if not row.get(k)]
         if missing:
             out.append(f"evidence row {row.get('study', '?')!r} is missing {', '.join(missing)}")
@@ -118,11 +135,15 @@ def content_cli() -> None:
 @content_cli.command("check")
 @with_appcontext
 def check_command() -> None:
-    """Validate front matter, dates, references and internal links in site/."""
-    found = problems(current_app.extensions["content"])
+    """Validate front matter, page structure, references and internal links in site/; report reading levels."""
+    content = current_app.extensions["content"]
+    found = problems(content)
+    click.echo("Reading level (Flesch-Kincaid grade; at most 7 for the core text and 6 for the key facts"
+               f" on {'/'.join(readability.LIMITED_PATTERNS)} pages):")
+    click.echo("\n".join(readability.table(reading_levels(content))))
     for line in found:
         click.echo(line, err=True)
     if found:
         click.echo(f"{len(found)} problem(s) found", err=True)
         sys.exit(1)
-    click.echo(f"content ok: {len(current_app.extensions['content'].all())} pages")
+    click.echo(f"content ok: {len(content.all())} pages")

@@ -77,6 +77,7 @@ class CareCard:
     level: str
     heading: str
     section: str  # the H2 it sits under ("" before the first H2)
+    text: str = ""  # the card's words after its heading
 
 
 @dataclass
@@ -174,8 +175,28 @@ def _mark_care_cards(tokens: list[Token]) -> list[CareCard]:
                     t.type, t.tag, t.meta = kind, tag, {"level": level}
                 heading = plain_inline(tokens[i + 2])
                 tok.meta["has_heading"] = True
-            cards.append(CareCard(level, heading, section))
+            cards.append(CareCard(level, heading, section, _card_text(tokens, i, skip=3 if heading else 0)))
     return cards
+
+
+def _card_text(tokens: list[Token], start: int, skip: int) -> str:
+    words, depth = [], 0
+    for tok in tokens[start + 1 + skip:]:
+        if tok.type == "container_care_open":
+            depth += 1
+        elif tok.type == "container_care_close":
+            if depth == 0:
+                break
+            depth -= 1
+        elif tok.type == "inline":
+            words.append(plain_inline(tok))
+    return " ".join(words)
+
+
+def heading_outline(source: str) -> list[tuple[int, str]]:
+    """(level, text) of every heading in a Markdown body, in order."""
+    tokens = _md.parse(source)
+    return [(int(t.tag[1]), plain_inline(tokens[i + 1])) for i, t in enumerate(tokens) if t.type == "heading_open"]
 
 
 def _insert_questions(tokens: list[Token], questions_html: str) -> list[Token]:
