@@ -10,6 +10,7 @@ from ldnsite.content.markdown import CITATION
 from ldnsite.content.store import ContentStore
 
 bp = Blueprint("content", __name__)
+SITE_LINK = re.compile(r'<a href="(/[^"]*)"')
 CITE_SUP = re.compile(r'\s*<sup class="cite"[^>]*>.*?</sup>', re.S)
 
 
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(check.content_cli)
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     app.jinja_env.filters["uncited"] = uncited
+    app.jinja_env.filters["print_urls"] = lambda html: print_urls(html, app.config["SITE_URL"])
 
 
 def uncited(html: str) -> Markup:
@@ -39,3 +41,11 @@ def store() -> ContentStore:
     from flask import current_app
 
     return current_app.extensions["content"]
+
+
+def print_urls(html: str, site_url: str) -> Markup:
+    """Give each link to another page of the site its full address, which print.css prints after it.
+
+    Why: a printout is read away from the screen, where "/conditions/fibromyalgia" leads nowhere.
+    """
+    return Markup(SITE_LINK.sub(lambda m: f'{m.group(0)} data-print-url="{site_url}{m.group(1)}"', str(html)))  # noqa: S704
