@@ -114,7 +114,7 @@ def test_check_reports_references_without_identifiers_and_unreadable_files(tmp_p
     result = run_check(tmp_path, folder)
     assert result.exit_code == 1
     lines = set(result.stderr.strip().splitlines())
-    assert "noid.md: reference trial has neither a PMID nor a DOI" in lines
+    assert "noid.md: reference trial has no PMID, DOI or official url" in lines
     assert "badpmid.md: reference trial: PMID 'PMC123' is not a number" in lines
     assert "nofront.md: no YAML front matter between --- lines" in lines
     assert "related.md: names page 'lupus', which does not exist" in lines

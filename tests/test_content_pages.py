@@ -139,7 +139,10 @@ def test_lists_link_every_page_of_their_kind(client):
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.slug)
 def test_every_page_answers_at_its_url(client, page):
     expected = {"article": "/treatments/", "treatment": "/treatments/", "condition": "/conditions/", "info": "/"}[page.kind]
-    assert page.url == expected + page.slug
+    if page.is_research_child:
+        assert page.url == f"{expected}{page.parent}/research"
+    else:
+        assert page.url == expected + page.slug
     response = client.get(page.url)
     assert response.status_code == 200
     doc = dom(response.data)
@@ -169,9 +172,13 @@ def test_content_page_shows_sources_disclaimer_related_and_discussion(client, pa
     for number, (li, ref) in enumerate(zip(items, page.references, strict=True), start=1):
         assert li.attrs["id"] == f"ref-{number}"
         assert ref.title in li.text
-        hrefs = [a.attrs["href"] for a in li.find_all("a")]
-        assert hrefs, f"reference {number} has no link"
-        assert all(h.startswith(("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/")) for h in hrefs)
+        sources = [a.attrs["href"] for a in li.find_all("a", cls="ref-link")]
+        # One source link per reference (fewer tab stops): PubMed, else DOI, else the official page.
+        assert len(sources) == 1, f"reference {number} has {len(sources)} source links"
+        assert sources[0].startswith(("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/")) or ref.url == sources[0]
+        back = li.find_all("a", cls="ref-back")
+        assert [a.attrs["href"] for a in back] == [f"#{page.first_citation[ref.key]}"]
+        assert doc.find(id=page.first_citation[ref.key]) is not None
     # Every numbered citation in the text points at a reference that exists.
     for a in doc.find("div", cls="prose").find_all("a"):
         if a.attrs["href"].startswith("#ref-"):

@@ -30,8 +30,7 @@ def _pages(slugs, *, besides) -> list:
 def _render_page(page, parent=None):
     pages = store()
     conditions = _pages(page.conditions, besides=page)
-    # One list of related pages: those already named in "About:" at the top are not repeated at the foot.
-    related = [p for p in _pages(page.related, besides=page) if p not in conditions and p is not parent]
+    related = [p for p in _pages(page.related, besides=page) if p is not parent]
     research = None if parent else pages.research_for(page.slug)
     return cached_page(
         ("page", page.slug, pages.generation),
