@@ -130,7 +130,10 @@ def test_lists_link_every_page_of_their_kind(client):
     conditions = {a.attrs["href"] for a in dom(client.get("/conditions/").data).find("main").find_all("a")}
     home = {a.attrs.get("href") for a in dom(client.get("/").data).find("main").find_all("a")}
     for p in PAGES:
-        if p.kind in ("article", "treatment"):
+        if p.is_research_child:  # reached from the page it belongs to, not listed on its own
+            assert p.url not in treatments
+            assert p.url in {a.attrs.get("href") for a in dom(client.get(PAGES_BY_SLUG[p.parent].url).data).find_all("a")}
+        elif p.kind in ("article", "treatment"):
             assert p.url in treatments and p.url in home, p.url
         elif p.kind == "condition":
             assert p.url in conditions and p.url in home, p.url

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from ldnsite.content.markdown import CARE_LEVELS
+from ldnsite.content.markdown import CARE_LEVELS, heading_outline
 from ldnsite.content.store import PATTERNS, Page
 
 X = ".+"
@@ -94,8 +94,6 @@ def section_problems(headings: list[str], required: list[str]) -> list[str]:
 
 def _h3s_under(page: Page, h2_pattern: str) -> list[str]:
     """H3 headings of the first H2 section whose heading matches."""
-    from ldnsite.content.markdown import heading_outline
-
     h3s, inside = [], False
     match = _matches(h2_pattern)
     for level, text in heading_outline(page.body_source):

@@ -30,7 +30,7 @@ def _pages(slugs, *, besides) -> list:
 def _render_page(page, parent=None):
     pages = store()
     conditions = _pages(page.conditions, besides=page)
-    related = [p for p in _pages(page.related, besides=page) if p is not parent]
+    related = _pages(page.related, besides=page)
     research = None if parent else pages.research_for(page.slug)
     return cached_page(
         ("page", page.slug, pages.generation),
