@@ -41,8 +41,22 @@ class Reference:
 
     @property
     def authors_text(self) -> str:
-        """Authors without a trailing full stop, so the list's own ". " never makes "et al.."."""
-        return self.authors.strip().rstrip(".")
+        """Authors as one sentence: "Smith J, et al." stays as it is, never "et al.."."""
+        return _sentence(self.authors)
+
+    @property
+    def title_text(self) -> str:
+        return _sentence(self.title)
+
+    @property
+    def journal_text(self) -> str:
+        return _sentence(self.journal)
+
+
+def _sentence(text: str) -> str:
+    """Text ending in exactly one stop, whether or not the writer typed one."""
+    text = text.strip()
+    return text if not text or text[-1] in ".?!" else text + "."
 
 
 @dataclass
