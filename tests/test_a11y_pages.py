@@ -9,6 +9,7 @@ pages in site/ hold at the time.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,24 @@ def test_printable_summary_prints_ruled_space_for_notes(page, live_server, fixtu
     height = lines.first.bounding_box()["height"]
     assert height >= 50, f"note space is only {height}px"
     assert page.locator(".breadcrumb").evaluate("el => getComputedStyle(el).display") == "none"
+
+
+def _printed_pages(page) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", page.pdf(format="A4")))
+
+
+def test_printable_summaries_fit_on_one_or_two_pages(page, live_server, fixture_pages):
+    goto(page, live_server, "/treatments/testamol/summary")
+    assert 1 <= _printed_pages(page) <= 2
+    # The full page is longer: the count is real, not always 1.
+    goto(page, live_server, "/treatments/testamol")
+    assert _printed_pages(page) > 2
+
+
+def test_printable_summaries_of_site_pages_fit_on_one_or_two_pages(page, live_server):
+    for content_page in (p for p in _PAGES if p.has_summary):
+        goto(page, live_server, content_page.url + "/summary")
+        assert _printed_pages(page) <= 2, f"{content_page.url}/summary prints on more than 2 pages"
 
 
 STYLE = "el => { const s = getComputedStyle(el); return [s.backgroundColor, s.outlineStyle, s.outlineWidth, s.boxShadow]; }"

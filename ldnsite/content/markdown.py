@@ -137,7 +137,7 @@ def plain_inline(tok: Token) -> str:
 def prose_blocks(tokens: list[Token]) -> list[str]:
     """Text of each paragraph and list item, not headings, tables or care card headings."""
     blocks, in_table, in_care_heading = [], 0, False
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok.type == "table_open":
             in_table += 1
         elif tok.type == "table_close":
@@ -146,14 +146,9 @@ def prose_blocks(tokens: list[Token]) -> list[str]:
             in_care_heading = tok.nesting == 1
         elif tok.type == "inline" and not in_table and not in_care_heading:
             text = plain_inline(tok)
-            if text and _parent_is_paragraph(tokens, tok):
+            if text and i > 0 and tokens[i - 1].type == "paragraph_open":  # list items hold paragraphs too
                 blocks.append(text)
     return blocks
-
-
-def _parent_is_paragraph(tokens: list[Token], tok: Token) -> bool:
-    i = tokens.index(tok)
-    return i > 0 and tokens[i - 1].type == "paragraph_open"
 
 
 def _mark_care_cards(tokens: list[Token]) -> list[CareCard]:
