@@ -162,6 +162,21 @@ def test_pages_without_a_pattern_keep_only_the_general_rules(tmp_path, folder):
     assert found(tmp_path, folder) == []
 
 
+def test_a_page_with_a_research_page_may_leave_its_own_table_out(tmp_path, folder):
+    text = (folder / "testamol.md").read_text()
+    start = text.index("evidence:\n")
+    (folder / "testamol.md").write_text(text[:start] + text[text.index("---\n", start):])
+    assert found(tmp_path, folder) == []
+    (folder / "testamol-research.md").unlink()
+    assert "testamol.md: has no evidence list (treatment pages show an 'evidence at a glance' table)" in found(tmp_path, folder)
+
+
+@pytest.mark.parametrize("heading", ["Dosage", "How much to take", "Your dose"])
+def test_how_to_take_dose_heading_may_be_worded_plainly(tmp_path, folder, heading):
+    edit(folder, "testamol.md", "### Dose", f"### {heading}")
+    assert found(tmp_path, folder) == []
+
+
 def test_info_and_research_pages_have_free_structure(tmp_path, folder):
     edit(folder, "about.md", "This page is here", "## Any heading\n\nThis page is here")
     edit(folder, "testamol-research.md", "## How it might work", "## Something else")

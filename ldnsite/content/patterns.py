@@ -37,7 +37,7 @@ REQUIRED_SECTIONS: dict[str, list[str]] = {
 EXTRA_SECTIONS: dict[str, list[str]] = {"me-cfs": ["Severe and very severe ME/CFS"]}
 # The H3s of a medicine's "How to take" section: (what the reader needs, how its heading may read).
 HOW_TO_TAKE_PARTS = [
-    ("the dose", r"(?!.*(miss|forg|too much)).*\b(dose|how much)\b"),
+    ("the dose", r"(?!.*(miss|forg|too much)).*\b(dose|doses|dosage|dosing|how much)\b"),
     ("a missed dose", r".*\b(miss|forg)"),
     ("taking too much", r".*too much"),
     ("stopping", r".*\bstop"),
