@@ -112,11 +112,12 @@ class Citations:
             noun = "Reference " if len(refs) == 1 else "References "
             spoken = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
             parts.append(
-                f'<a href="#ref-{refs[0].number}" class="cite-link">'
+                f'<a href="#ref-{refs[0].number}" class="cite-link" id="{cite_id}">'
                 f'<span class="visually-hidden">{noun}{spoken}</span><span aria-hidden="true">[{", ".join(numbers)}]</span></a>'
             )
         parts += [f'<span class="cite-missing">{escape(k)}?</span>' for k in missing]
-        return f'<sup class="cite" id="{cite_id}">' + " ".join(parts) + "</sup>"
+        # The id sits on the link, not the <sup>: search strips `<sup class="cite">` from indexed text as it is.
+        return '<sup class="cite">' + " ".join(parts) + "</sup>"
 
 
 def slugify(text: str) -> str:
