@@ -215,20 +215,53 @@ def test_long_page_has_a_contents_list_linking_to_its_sections(client):
         assert doc.find(id=link.attrs["href"][1:]) is not None, link.attrs["href"]
 
 
-def test_ldn_evidence_table_holds_the_five_studies(client):
-    doc = dom(client.get("/treatments/low-dose-naltrexone").data)
+def _evidence_row_heads(client, url: str) -> list[str]:
+    doc = dom(client.get(url).data)
     table = doc.find("section", cls="evidence").find("table")
     assert table.find("caption") is not None
     headers = [th.text for th in table.find("thead").find_all("th")]
     assert headers[0] == "Study" and "Main result" in headers
     rows = table.find("tbody").find_all("tr")
-    row_heads = [r.find("th", scope="row").text for r in rows]
-    for year in ("2009", "2013", "2020", "2024", "2019"):
-        assert any(f"({year})" in h for h in row_heads), f"no {year} study in {row_heads}"
     for row in rows:
         assert len(row.find_all("td")) == len(headers) - 1
     region = doc.find("section", cls="evidence").find("div", cls="table-wrap")
     assert region.attrs.get("tabindex") == "0" and region.attrs.get("role") == "region"
+    return [r.find("th", scope="row").text for r in rows]
+
+
+def test_ldn_core_table_shows_the_one_positive_and_two_negative_randomised_trials(client):
+    heads = _evidence_row_heads(client, "/treatments/low-dose-naltrexone")
+    assert [h.split(" (")[0] for h in heads] == ["Younger and colleagues", "Bested and colleagues", "Bruun and colleagues"]
+    for year in ("2013", "2023", "2024"):
+        assert any(f"({year})" in h for h in heads), f"no {year} trial in {heads}"
+
+
+def test_ldn_research_page_holds_the_full_evidence_table(client):
+    research = PAGES_BY_SLUG["low-dose-naltrexone-research"]
+    assert research.meta.get("parent") == "low-dose-naltrexone" and research.meta.get("pattern") == "research"
+    heads = _evidence_row_heads(client, research.url)
+    # the pilot, the three randomised trials, the dose-finding study, the ME/CFS records and the long COVID review
+    for year in ("2009", "2013", "2020", "2023", "2024", "2019", "2025"):
+        assert any(f"({year})" in h for h in heads), f"no {year} study in {heads}"
+    assert any(h.startswith("Bested and colleagues") for h in heads)
+
+
+@pytest.mark.parametrize("slug", ["low-dose-naltrexone", "low-dose-naltrexone-research"])
+def test_every_ldn_evidence_row_says_how_certain_it_is(slug):
+    rows = PAGES_BY_SLUG[slug].evidence
+    assert rows
+    for row in rows:
+        assert row.get("certainty") in ("high", "moderate", "low", "very low"), row["study"]
+
+
+def test_ldn_safety_warning_names_the_opioids_and_the_waiting_time():
+    page = PAGES_BY_SLUG["low-dose-naltrexone"]
+    safety = page.meta["safety"]
+    for word in ("codeine", "co-codamol", "cough", "dihydrocodeine", "tramadol", "morphine", "oxycodone", "fentanyl",
+                 "methadone", "buprenorphine", "7 to 10 days", "overdose", "dentist"):
+        assert word in safety, word
+    assert "doctor's plan" not in page.body_source and "doctor's plan" not in safety
+    assert "dummy pill" not in page.body_source
 
 
 def test_info_pages_say_what_a_reader_needs(client):
