@@ -100,7 +100,8 @@ def test_site_has_the_pages_the_issue_names():
     slugs = {p.slug for p in PAGES}
     required = {
         "low-dose-naltrexone", "fibromyalgia", "me-cfs", "pregabalin", "duloxetine", "milnacipran",
-        "amitriptyline", "exercise", "cognitive-behavioural-therapy", "pacing", "privacy", "accessibility", "about",
+        "amitriptyline", "gabapentin", "cyclobenzaprine", "exercise", "cognitive-behavioural-therapy", "pacing",
+        "privacy", "accessibility", "about",
     }
     assert not required - slugs, f"missing pages: {sorted(required - slugs)}"
 

@@ -30,6 +30,7 @@ def test_ldn_queries_put_the_ldn_article_first(search_json, query):
     ("Cymbalta", "/treatments/duloxetine"),
     ("Savella", "/treatments/milnacipran"),
     ("Elavil", "/treatments/amitriptyline"),
+    ("Neurontin", "/treatments/gabapentin"),
     ("lyrica", "/treatments/pregabalin"),
 ])
 def test_brand_names_find_the_generic_page(search_json, brand, generic):
