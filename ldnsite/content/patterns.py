@@ -53,6 +53,9 @@ DUPLICATE_RELATED = re.compile(r"^(related pages|other pages that may help|see a
 OFFICIAL_HOSTS = (
     "nice.org.uk", "gov.uk", "nhs.uk", "fda.gov", "accessdata.fda.gov", "ema.europa.eu", "medicines.org.uk",
     "who.int", "clinicaltrials.gov",
+    "dailymed.nlm.nih.gov",  # the US National Library of Medicine's copy of FDA labels
+    "scottishmedicines.org.uk",  # Scottish Medicines Consortium, NHS Scotland's medicines adviser
+    "medicinesinpregnancy.org",  # UK Teratology Information Service (UKHSA-commissioned)
 )
 OFFICIAL_PATHS = {"ncbi.nlm.nih.gov": "/books/"}  # LactMed and other NCBI Bookshelf texts only
 
