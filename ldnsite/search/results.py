@@ -59,11 +59,11 @@ class ResultItem:
         }
 
 
-def snippet(text: str, terms: frozenset[str]) -> Markup:
+def cut_snippet(text: str, terms: frozenset[str], analyzer=None) -> Markup:
     if not text:
         return Markup("")
     if terms:
-        marked = highlight(text, terms, _ANALYZER, ContextFragmenter(maxchars=SNIPPET_CHARS, surround=50),
+        marked = highlight(text, terms, analyzer or _ANALYZER, ContextFragmenter(maxchars=SNIPPET_CHARS, surround=50),
                            MarkFormatter(), top=2)
         if marked:
             # Safe: MarkFormatter escaped every piece of text; only its own <mark> tags are raw.
@@ -76,8 +76,16 @@ def _day(value: date | datetime | None) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: ContentStore) -> list[ResultItem]:
-    """Rows for the hits, in hit order, dropping anything not visible in the database right now."""
+def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: ContentStore,
+            analyzer=None) -> list[ResultItem]:
+    """Rows for the hits, in hit order, dropping anything not visible in the database right now.
+
+    `analyzer` is the index's own (with its synonym table), so "LDN" marks "low dose naltrexone" too.
+    """
+
+    def snippet(text: str, terms: frozenset[str]) -> Markup:
+        return cut_snippet(text, terms, analyzer)
+
     topic_ids = {int(h.ref) for h in hits if h.kind == "topic" and h.ref.isdigit()}
     post_ids = {int(h.ref) for h in hits if h.kind == "post" and h.ref.isdigit()}
     visible = load_visible(session, set(topic_ids), post_ids)
