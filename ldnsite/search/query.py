@@ -27,6 +27,7 @@ SUGGESTIONS = 5
 # A known word is still corrected when a neighbour is this many times as frequent (and common in its own right).
 RARE_RATIO = 10
 RARE_MIN = 20
+TYPO_BOOST = 0.4
 
 _STEM = stemming_analyzer()
 _PLAIN = plain_analyzer()
@@ -156,6 +157,8 @@ class QueryBuilder:
             return [], 1
         alts = self._form_alts(toks, phrase=clause.quoted)
         if i in corrected:
+            # The typed spelling still matches, but ranks like a rarer cousin of the correction, not above it.
+            alts = [Alt(a.how, a.tokens, TYPO_BOOST) for a in alts]
             alts += [a for a in self._form_alts(stems(corrected[i]), phrase=False) if a not in alts]
         return alts, 1
 

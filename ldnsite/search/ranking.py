@@ -38,7 +38,7 @@ from ldnsite.search.schema import TEXT_FIELDS
 K1 = 1.2
 # Per pass: field weight and length normalisation. Page keyword lists are long by design, so barely normalised.
 PAGE_FIELDS = {"title": (8.0, 0.4), "keywords": (6.0, 0.2), "body": (1.0, 0.3)}
-FORUM_FIELDS = {"title": (3.0, 0.75), "keywords": (1.0, 0.5), "body": (1.0, 0.75)}
+FORUM_FIELDS = {"title": (5.0, 0.5), "keywords": (1.0, 0.5), "body": (1.0, 0.75)}
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
@@ -48,6 +48,7 @@ class Alt:
 
     how: str
     tokens: tuple[str, ...]
+    boost: float = 1.0  # below 1 for a misspelling searched beside its correction: its rarity must not win
 
 
 @dataclass
@@ -255,12 +256,15 @@ class Ranker:
         matched: list[dict] = []
         domain_docs = 0
         length_sums = dict.fromkeys(TEXT_FIELDS, 0.0)
+        length_docs = dict.fromkeys(TEXT_FIELDS, 0)
         alt_df: dict[Alt, int] = {}
         for seg, _offset in self.leaves:
             domain = seg.page if pages else seg.forum
             domain_docs += int(domain.sum())
             for f in TEXT_FIELDS:
-                length_sums[f] += float(seg.lengths[f][domain].sum())
+                lengths = seg.lengths[f][domain]
+                length_sums[f] += float(lengths.sum())
+                length_docs[f] += int(np.count_nonzero(lengths))
             per_alt = {}
             for unit in units:
                 for alt in unit.alts:
@@ -277,7 +281,8 @@ class Ranker:
             matched.append(per_alt)
         if domain_docs == 0:
             return _empty()
-        avg = {f: max(length_sums[f] / domain_docs, 1.0) for f in TEXT_FIELDS}
+        # The average over documents that have the field: replies have no title, and must not make titles "long".
+        avg = {f: max(length_sums[f] / max(length_docs[f], 1), 1.0) for f in TEXT_FIELDS}
         idf = {alt: math.log(1 + (domain_docs - df + 0.5) / (df + 0.5)) for alt, df in alt_df.items()}
         # Pass 2: score every document of every segment at once.
         out_docs, out_scores, out_dates, out_tiers = [], [], [], []
@@ -301,7 +306,7 @@ class Ranker:
                         norm = 1 - b + b * seg.lengths[f][ids] / avg[f]
                         tfw[ids] += w * tf / norm
                         hit[ids] = True
-                    score = idf.get(alt, 0.0) * tfw * (K1 + 1) / (K1 + tfw)
+                    score = alt.boost * idf.get(alt, 0.0) * tfw * (K1 + 1) / (K1 + tfw)
                     np.maximum(best, score, out=best)
                 total += best
                 count += hit

@@ -25,6 +25,7 @@ the index never shows text the database has since hidden.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 from whoosh.analysis import (
@@ -43,14 +44,14 @@ from whoosh.support.charset import accent_map
 # Function words and the words of a question: they never decide whether a page answers.
 STOP_WORDS = frozenset("""
 a about after again all also am an and any anybody anyone are as at be been being but by can could did do does
-doing for from get got had has have having he her hers how i i'm if in into is it its just let me mine my myself
+doing for from get got had has have having he her hers how i if in into is it its just let me mine my myself
 no nor not of off on one or our ours out really should so some someone something than that the their them then
 there these they this those to too us very was we were what when where which while who whom why will with would
-you your yours anyone's please thanks thank hi hello
+you your yours please thanks thank hi hello s t d ll m re ve
 """.split())
 
 # An email address (dropped), a number with its decimals, or a run of letters.
-TOKEN_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?")
+TOKEN_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\d+(?:[.,]\d+)*|[^\W\d_]+")
 ME_MARK = "myalgicencephalomyelitis"  # what a capital "ME" is read as, before lowercasing
 SYNONYM_PREFIX = "~"  # canonical tokens start with it; the tokenizer never produces it
 
@@ -84,34 +85,38 @@ class SynonymFilter(Filter):
         return isinstance(other, SynonymFilter) and (other.table, other.narrow) == (self.table, self.narrow)
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
-        if not self.table:
+        table = self.table
+        if not table:
             yield from tokens
             return
-        window: list[Token] = []
+        starts = {form[0] for form in table}
+        longest = self.longest
         stream = iter(tokens)
-        exhausted = False
+        pending: deque[Token] = deque()  # copies read ahead (the tokenizer reuses one Token object)
         while True:
-            while not exhausted and len(window) < self.longest:
-                try:
-                    window.append(next(stream).copy())
-                except StopIteration:
-                    exhausted = True
-            if not window:
+            t = pending.popleft() if pending else next(stream, None)
+            if t is None:
                 return
-            first = window[0]
-            for n in range(min(self.longest, len(window)), 0, -1):
-                canonical = self.table.get(tuple(t.text for t in window[:n]))
+            if t.text not in starts:
+                yield t
+                continue
+            t = t.copy()
+            while len(pending) < longest - 1:
+                ahead = next(stream, None)
+                if ahead is None:
+                    break
+                pending.append(ahead.copy())
+            window = [t, *pending]
+            yield t
+            for n in range(min(longest, len(window)), 0, -1):
+                canonical = table.get(tuple(w.text for w in window[:n]))
                 if canonical is not None:
-                    yield first
-                    extra = first.copy()
+                    extra = t.copy()
                     extra.text = canonical
-                    if first.chars and n > 1:
+                    if t.chars and n > 1:
                         extra.endchar = window[n - 1].endchar
                     yield extra
                     break
-            else:
-                yield first
-            window.pop(0)
 
 
 def _base() -> Composable:

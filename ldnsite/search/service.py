@@ -39,7 +39,7 @@ MAX_PAGE = 20
 POOL_SIZE = 8
 CACHE_SIZE = 512
 LEAD_PAGES = 3  # the best pages that lead the results, whatever the size of the forum
-LEAD_SHARE = 0.3  # a page leads only if it scores at least this share of the best page
+LEAD_SHARE = 0.5  # a page leads only if it scores at least this share of the best page
 POSTING_CACHE_MB = 192
 
 
@@ -196,12 +196,13 @@ def _arrange(pages: Ranked | None, forum: Ranked | None, by_date: bool) -> list[
                 full = min(r.full, len(r.docnums))
                 rows += [(n >= full, -int(r.dates[n]), int(r.docnums[n])) for n in range(len(r.docnums))]
         return [doc for _, _, doc in sorted(rows)]
-    lead_source = page_full or page_partial
+    # Pages that match every word lead; pages matching only some lead only when the forum has no full match.
+    lead_source = page_full or ([] if forum_full else page_partial)
     lead: list[int] = []
     if lead_source and pages is not None:
-        best = float(pages.scores[0]) if len(pages.scores) else 0.0
         scores = {int(d): float(s) for d, s in zip(pages.docnums, pages.scores, strict=True)}
-        lead = [d for d in lead_source[:LEAD_PAGES] if scores[d] >= LEAD_SHARE * best] or lead_source[:1]
+        best = scores[lead_source[0]]
+        lead = [d for d in lead_source[:LEAD_PAGES] if scores[d] >= LEAD_SHARE * best]
     rest_full = [d for d in page_full if d not in lead]
     rest_partial = [d for d in page_partial if d not in lead]
     return lead + forum_full + rest_full + forum_partial + rest_partial
