@@ -32,7 +32,7 @@ FILLER = (
     "today yesterday week month started stopped tried again really quite much more less still also "
     "feel feeling felt got take taking took back after before morning evening night day"
 ).split()
-COMMON = "ldn pain fibro tired doctor dose better worse help helped".split()
+COMMON = "ldn pain fibro fibromyalgia tired doctor dose better worse help helped".split()
 
 CLUSTERS: dict[str, tuple[str, str]] = {
     # name: (title words, body words)

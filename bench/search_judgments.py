@@ -110,7 +110,7 @@ QUERIES: list[Query] = [
       (2, "Crazy dreams", "Anyone else get crazy dreams since LDN?"), pages=LDN),
     q("why do i feel worse on ldn", "question",
       (3, "Feeling worse on LDN at first", "I felt worse on LDN for the first two weeks, more tired, then better."),
-      (2, "Worse before better?", "Is it normal to feel worse when you start LDN?"), pages=LDN),
+      (2, "Worse before better?", "Is it normal to feel worse when you start LDN?")),  # no page covers this
     q("low dose naltrexone for me", "question",
       (2, "Is low dose naltrexone right for me?", "Wondering if low dose naltrexone is worth trying for fibro."), pages=LDN),
     q("what is fibromyalgia", "question", pages=("fibromyalgia",)),

@@ -195,6 +195,26 @@ class Indexer:
                 if len(rows) < limit:
                     return total
 
+    def refresh(self, refs: list[tuple[str, str]]) -> None:
+        """Re-read these documents from the database now (a search found rows hidden since they were indexed).
+
+        Why: the outbox normally removes a hidden post within moments; if a
+        change reached the database without its outbox row, the search that
+        notices it repairs the index at once, so counts and pages stay true.
+        Never waits for the lock: whoever holds it is syncing anyway.
+        """
+        gen = self.store.live()
+        if gen is None or not refs:
+            return
+        try:
+            with self._sync_lock(gen, timeout=0), self.sessionmaker() as session:
+                changes = Changes()
+                for kind, ref in dict.fromkeys(refs):
+                    self._apply(changes, session, kind, ref)
+                changes.write(gen.open().writer(timeout=self.timeout, delay=0.02))
+        except IndexBusy:
+            pass
+
     def _advance(self, safe: int, rows: list, applied: set[int]) -> int:
         """Move `safe` over applied rows old enough that no earlier id can still be uncommitted."""
         cutoff = utcnow() - timedelta(seconds=self.grace)

@@ -25,7 +25,7 @@ PREFIX_CAP = 20
 PREFIX_SCAN = 3000
 SUGGESTIONS = 5
 # A known word is still corrected when a neighbour is this many times as frequent (and common in its own right).
-RARE_RATIO = 10
+RARE_RATIO = 5
 RARE_MIN = 20
 TYPO_BOOST = 0.4
 

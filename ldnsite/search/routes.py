@@ -56,8 +56,13 @@ def search():
         current_app.extensions["search_indexer"].maybe_sync()
         outcome = service().search(raw, kind=kind, sort=sort, page=page)
         items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store(), outcome.analyzer)
-        hidden = len(outcome.hits) - len(items)  # in the index, but hidden in the database since
-        total = max(0, outcome.total - hidden)
+        if len(items) < len(outcome.hits):
+            # Rows hidden in the database since they were indexed were dropped: repair the index and search
+            # again, so the count, the pages and this page's ten results agree.
+            current_app.extensions["search_indexer"].refresh([(h.kind, h.ref) for h in outcome.hits])
+            outcome = service().search(raw, kind=kind, sort=sort, page=page)
+            items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store(), outcome.analyzer)
+        total = outcome.total
     else:
         total = 0
     if as_json:
