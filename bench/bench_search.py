@@ -14,6 +14,7 @@ import re
 import shutil
 import sqlite3
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -208,6 +209,7 @@ class Bench:
                 for query in QUERIES:
                     if name == "this service":
                         service._cache.clear()
+                        service._corrections.clear()
                         service.postings.clear()
                     t0 = time.perf_counter()
                     keys = run(query.text, query.kind)
@@ -364,6 +366,8 @@ def run() -> str:
             extra += [f"  {line}" if line else "" for line in groups]
         finally:
             bench.close()
+        # Each size's figures as soon as they exist: a long run that is stopped still reports what it measured.
+        print("\n".join([*table, "", *extra]), file=sys.stderr, flush=True)
     out += [*table, "", NOTE, "", *extra]
     return "\n".join(out)
 

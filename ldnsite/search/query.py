@@ -59,8 +59,9 @@ class BuiltQuery:
 
 
 class QueryBuilder:
-    def __init__(self, searcher) -> None:
+    def __init__(self, searcher, corrections: dict | None = None) -> None:
         self.searcher = searcher
+        self.corrections = corrections if corrections is not None else {}  # word -> suggestion, kept by the caller
         self.reader = searcher.reader()
         self.table, self.narrow = synonym_table(searcher)
         self.longest = max((len(k) for k in self.table), default=0)
@@ -68,9 +69,20 @@ class QueryBuilder:
     # ---- spelling -------------------------------------------------------------------------
 
     def correction(self, word: str) -> str | None:
-        """The spelling to suggest instead of word, or None: unknown words, and rare words beside a common one."""
+        """The spelling to suggest instead of word, or None: unknown words, and rare words beside a common one.
+
+        Whoosh's suggest() takes tens of milliseconds, so answers are kept per
+        index generation by the service (frequencies change slowly).
+        """
         if len(word) < 4 or not word.isalpha():
             return None
+        if word not in self.corrections:
+            if len(self.corrections) > 4096:
+                self.corrections.clear()
+            self.corrections[word] = self._correction(word)
+        return self.corrections[word]
+
+    def _correction(self, word: str) -> str | None:
         freq = self.reader.doc_frequency("spell", word)
         if freq and len(word) < 5:
             return None

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.query import Phrase
 from whoosh.util.numeric import byte_to_length
 
 from ldnsite.search.schema import TEXT_FIELDS
@@ -68,18 +67,34 @@ class Segment:
     def __init__(self, reader) -> None:
         self.reader = reader
         self.n = reader.doc_count_all()
-        live = np.ones(self.n, dtype=bool)
-        deleted = list(reader.segment().deleted_docs()) if reader.has_deletions() else []
-        if deleted:
-            live[np.array(deleted, dtype=np.int64)] = False
-        self.live = live
-        page = np.zeros(self.n, dtype=bool)
+        self.is_page = np.zeros(self.n, dtype=bool)
         ids, _ = read_postings(reader, "kind", "page")
-        page[ids] = True
-        self.page = page & live
-        self.forum = ~page & live
+        self.is_page[ids] = True
         self.lengths = {f: self._lengths(f) for f in TEXT_FIELDS}
         self.dates = self._dates()
+        self._masks: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def masks(self, reader) -> tuple[np.ndarray, np.ndarray]:
+        """Live pages and live forum documents as this reader sees them.
+
+        Deletions are the only thing that changes in a segment, so only these
+        masks are recomputed, per deletion count (searchers of two index
+        versions may run at once).
+        """
+        count = reader.segment().deleted_count()
+        with self._lock:
+            found = self._masks.get(count)
+        if found is None:
+            live = np.ones(self.n, dtype=bool)
+            if count:
+                live[np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)] = False
+            found = (self.is_page & live, ~self.is_page & live)
+            with self._lock:
+                self._masks[count] = found
+                while len(self._masks) > 4:
+                    self._masks.popitem(last=False)
+        return found
 
     def _lengths(self, fieldname: str) -> np.ndarray:
         column = reader_column(self.reader, f"_{fieldname}_len")
@@ -149,6 +164,51 @@ _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
+def _positions(reader, fieldname: str, text: str, candidates: np.ndarray) -> dict[int, set[int]]:
+    """Word positions of a term in the candidate documents, decoding only blocks that hold a candidate."""
+    fmt = reader.schema[fieldname].format
+    tbytes = reader._text_to_bytes(fieldname, text)
+    if (fieldname, tbytes) not in reader._terms:
+        return {}
+    m = reader._terms.matcher(fieldname, tbytes, fmt)
+    out: dict[int, set[int]] = {}
+    if isinstance(m, W3LeafMatcher) and not m._byteids:
+        low = 0
+        while True:
+            start = np.searchsorted(candidates, low)
+            stop = np.searchsorted(candidates, m._maxid, side="right")
+            if stop > start:
+                if m._data is None:
+                    m._read_data()
+                ids = np.cumsum(np.asarray(m._data[0], dtype=np.int64))
+                values = m._data[2]
+                for doc in candidates[start:stop]:
+                    at = int(np.searchsorted(ids, doc))
+                    if at < len(ids) and ids[at] == doc:
+                        out[int(doc)] = set(fmt.decode_positions(values[at]))
+            low = m._maxid + 1
+            if m._lastblock or stop >= len(candidates):
+                break
+            m._goto(m._nextoffset)
+        return out
+    wanted = set(candidates.tolist())
+    while m.is_active():
+        if m.id() in wanted:
+            out[m.id()] = set(fmt.decode_positions(m.value()))
+        m.next()
+    return out
+
+
+def _verify_phrase(reader, fieldname: str, tokens: tuple[str, ...], candidates: np.ndarray) -> np.ndarray:
+    lists = [_positions(reader, fieldname, t, candidates) for t in tokens]
+    found = []
+    for doc in candidates.tolist():
+        firsts = lists[0].get(doc, ())
+        if any(all(p + i in lists[i].get(doc, ()) for i in range(1, len(tokens))) for p in firsts):
+            found.append(doc)
+    return np.asarray(found, dtype=np.int64)
+
+
 class PostingCache:
     """Posting arrays and segment arrays, keyed by segment: valid for as long as the segment exists."""
 
@@ -160,7 +220,7 @@ class PostingCache:
         self._lock = threading.Lock()
 
     def segment(self, reader) -> Segment:
-        key = (reader.segment().segment_id(), reader.segment().deleted_count())
+        key = reader.segment().segment_id()
         with self._lock:
             seg = self._segments.get(key)
         if seg is None:
@@ -169,7 +229,6 @@ class PostingCache:
                 if len(self._segments) > 64:
                     self._segments.clear()
                 self._segments[key] = seg
-        seg.reader = reader
         return seg
 
     def postings(self, reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -190,6 +249,19 @@ class PostingCache:
                     self._bytes -= i.nbytes + w.nbytes
         return value
 
+    def derived(self, reader, key: tuple, compute) -> np.ndarray:
+        """A value computed from one segment's postings (a phrase's documents), cached like a posting list."""
+        full = (reader.segment().segment_id(), *key)
+        with self._lock:
+            hit = self._lists.get(full)
+        if hit is not None:
+            return hit[0]
+        value = compute()
+        with self._lock:
+            self._lists[full] = (value, _EMPTY_WEIGHTS)
+            self._bytes += value.nbytes
+        return value
+
     def clear(self) -> None:
         with self._lock:
             self._lists.clear()
@@ -199,6 +271,29 @@ class PostingCache:
     @property
     def size(self) -> int:
         return self._bytes
+
+
+@dataclass
+class Leaf:
+    """One segment as one searcher sees it: its cached arrays, its reader and its live masks."""
+
+    arrays: Segment
+    offset: int
+    reader: object
+    page: np.ndarray
+    forum: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.arrays.n
+
+    @property
+    def lengths(self) -> dict:
+        return self.arrays.lengths
+
+    @property
+    def dates(self) -> np.ndarray:
+        return self.arrays.dates
 
 
 @dataclass
@@ -220,10 +315,13 @@ class Ranker:
     def __init__(self, searcher, cache: PostingCache) -> None:
         self.searcher = searcher
         self.cache = cache
-        self.leaves = [(self.cache.segment(s.reader()), offset) for s, offset in searcher.leaf_searchers()]
-        self._phrase_searchers = {id(seg): s for (seg, _), (s, _) in zip(self.leaves, searcher.leaf_searchers(), strict=True)}
+        self.leaves = []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            seg = self.cache.segment(reader)
+            self.leaves.append(Leaf(seg, offset, reader, *seg.masks(reader)))
 
-    def _field_match(self, seg: Segment, alt: Alt, fieldname: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def _field_match(self, seg: Leaf, alt: Alt, fieldname: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Document ids in this segment matching alt in one field, with summed term frequencies."""
         tokens = alt.tokens
         lists = [self.cache.postings(seg.reader, fieldname, t) for t in tokens]
@@ -235,7 +333,7 @@ class Ranker:
         for other, _ in lists[1:]:
             ids = np.intersect1d(ids, other, assume_unique=True)
         if alt.how == "phrase" and len(ids):
-            ids = np.intersect1d(ids, self._phrase_ids(seg, fieldname, tokens), assume_unique=True)
+            ids = self._phrase_ids(seg, fieldname, tokens, ids)
         if not len(ids):
             return None
         tf = np.zeros(len(ids), dtype=np.float32)
@@ -243,10 +341,14 @@ class Ranker:
             tf += lw[np.searchsorted(lid, ids)]
         return ids, tf / len(lists)
 
-    def _phrase_ids(self, seg: Segment, fieldname: str, tokens: tuple[str, ...]) -> np.ndarray:
-        searcher = self._phrase_searchers[id(seg)]
-        m = Phrase(fieldname, list(tokens), slop=1).matcher(searcher)
-        return np.fromiter(m.all_ids(), dtype=np.int64) if m.is_active() else _EMPTY_IDS
+    def _phrase_ids(self, seg: Leaf, fieldname: str, tokens: tuple[str, ...], candidates: np.ndarray) -> np.ndarray:
+        """Candidates (documents with every token) where the tokens stand in order, next to each other.
+
+        Positions are read only from the posting blocks that hold a candidate;
+        the answer is cached with the segment's posting lists.
+        """
+        key = (fieldname, "phrase", tokens)
+        return self.cache.derived(seg.reader, key, lambda: _verify_phrase(seg.reader, fieldname, tokens, candidates))
 
     def rank(self, plan: Plan, pages: bool, by_date: bool, limit: int) -> Ranked:
         weights = PAGE_FIELDS if pages else FORUM_FIELDS
@@ -258,7 +360,7 @@ class Ranker:
         length_sums = dict.fromkeys(TEXT_FIELDS, 0.0)
         length_docs = dict.fromkeys(TEXT_FIELDS, 0)
         alt_df: dict[Alt, int] = {}
-        for seg, _offset in self.leaves:
+        for seg in self.leaves:
             domain = seg.page if pages else seg.forum
             domain_docs += int(domain.sum())
             for f in TEXT_FIELDS:
@@ -286,7 +388,8 @@ class Ranker:
         idf = {alt: math.log(1 + (domain_docs - df + 0.5) / (df + 0.5)) for alt, df in alt_df.items()}
         # Pass 2: score every document of every segment at once.
         out_docs, out_scores, out_dates, out_tiers = [], [], [], []
-        for (seg, offset), per_alt in zip(self.leaves, matched, strict=True):
+        for seg, per_alt in zip(self.leaves, matched, strict=True):
+            offset = seg.offset
             domain = (seg.page if pages else seg.forum).copy()
             for alt in plan.excluded:
                 for ids, _ in self._alt_fields(seg, alt).values():
@@ -327,7 +430,7 @@ class Ranker:
         order = top(docs, tiers, scores, dates, limit, by_date)
         return Ranked(docs[order], scores[order], dates[order], full, len(docs) - full)
 
-    def _alt_fields(self, seg: Segment, alt: Alt) -> dict:
+    def _alt_fields(self, seg: Leaf, alt: Alt) -> dict:
         found = {f: self._field_match(seg, alt, f) for f in TEXT_FIELDS}
         return {f: v for f, v in found.items() if v is not None}
 

@@ -124,6 +124,7 @@ class SearchService:
     def __init__(self, store: IndexStore, indexer: Indexer, cache_mb: int = POSTING_CACHE_MB) -> None:
         self.pool = SearcherPool(store, indexer)
         self.postings = PostingCache(cache_mb * 1024 * 1024)
+        self._corrections: dict[str, dict] = {}  # per index generation: word -> suggestion
         self._cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -148,7 +149,10 @@ class SearchService:
     def _run(self, searcher, parsed: ParsedQuery, kind: str, sort: str, page: int) -> Outcome:
         outcome = Outcome(query=parsed.cleaned, truncated=parsed.truncated, page=page,
                           analyzer=searcher.schema["body"].analyzer)
-        built: BuiltQuery = QueryBuilder(searcher).build(parsed)
+        corrections = self._corrections.setdefault(self.pool.generation_name, {})
+        if len(self._corrections) > 2:
+            self._corrections = {self.pool.generation_name: corrections}
+        built: BuiltQuery = QueryBuilder(searcher, corrections).build(parsed)
         outcome.did_you_mean = built.did_you_mean
         outcome.highlight_terms = built.highlight_terms
         if built.plan is None:
