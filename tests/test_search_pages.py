@@ -130,3 +130,11 @@ def test_opensearch_description(client):
     assert response.mimetype == "application/opensearchdescription+xml"
     body = text(response)
     assert "<ShortName>" in body and 'template="http://localhost/search?q={searchTerms}"' in body
+
+
+def test_one_result_is_singular_and_json_agrees_with_the_page(client, forum_post, search_json):
+    forum_post("A lone axolotl post.", title="Axolotl")
+    html = text(client.get("/search?q=axolotl"))
+    assert "1 result for <q>axolotl</q>" in html
+    result = search_json("axolotl")
+    assert result["total"] == 1 and result["pages"] == 1 and len(result["results"]) == 1
