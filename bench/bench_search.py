@@ -1,74 +1,60 @@
-"""Search benchmark: this service against the naive new-searcher-per-query pattern and SQLite FTS5.
+"""Search benchmark: judged relevance and speed of this service against plain Whoosh, SQLite FTS5 and PostgreSQL.
 
-Run: `.venv/bin/python -m bench bench_search` (or `make bench`). BENCH_SEARCH_POSTS sets the
-size of the synthetic forum (default below). Everything is generated from a fixed seed, so two
-runs index the same corpus; the figures depend on the machine.
+Run: `.venv/bin/python -m bench bench_search` (or `make bench`). BENCH_SEARCH_SIZES sets the forum sizes
+(default "100000,300000"; e.g. BENCH_SEARCH_SIZES=20000 for a quick run). The corpus is generated from a
+fixed seed (search_corpus.py), and the queries and judgments are in search_judgments.py. PostgreSQL at
+BENCH_PG_URL (default postgresql://127.0.0.1:5432/test): the bench creates and drops its own database.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import random
-import resource
+import re
 import shutil
 import sqlite3
 import statistics
+import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
-POSTS = int(os.environ.get("BENCH_SEARCH_POSTS", "100000"))
-POSTS_PER_TOPIC = 10
-SEED = 20261127
+from bench.search_corpus import Forum, hidden_keys, hide, load
+from bench.search_judgments import QUERIES, Scores, judgments, score
 
-DOMAIN = (
-    "ldn low dose naltrexone fibromyalgia fibro pain sleep fatigue tired dose mg tablet capsule liquid compounded "
-    "pharmacy doctor gp rheumatologist neurologist pregabalin lyrica duloxetine cymbalta milnacipran savella "
-    "amitriptyline elavil cyclobenzaprine pacing crash pem brain fog flare exercise walking swimming yoga cbt "
-    "therapy trial study evidence placebo side effects dreams vivid insomnia nausea headache dizziness weight "
-    "morning night evening week month year better worse helped started stopped increased reduced titrate "
-    "me cfs chronic syndrome widespread tender muscle joint nerve neuropathy neuropathic inflammation immune "
-    "glial cells microglia opioid receptor endorphin blocker naltrexon fibromyalgia"
-).split()
-SYLLABLES = "ba be bi bo bu ca ce ci co cu da de di do du fa fe fi fo fu la le li lo lu ma me mi mo mu na ne ni no nu " \
-            "ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu za ze zi zo zu".split()
-
-QUERIES = {
-    "single term": ["naltrexone", "sleep", "fatigue", "dizziness", "rheumatologist", "microglia"],
-    "AND": ["ldn sleep", "pain dose", "fibromyalgia exercise", "vivid dreams", "doctor naltrexone trial"],
-    "phrase": ['"low dose"', '"brain fog"', '"side effects"', '"vivid dreams"'],
-    "prefix": ["fibro*", "neuro*", "slee*", "pha*", "ti*"],
-    "fuzzy": ["naltrexon", "fibromyalga", "dizzyness", "rheumatolgist", "insomina"],
-}
-
-
-def _vocabulary(rng: random.Random) -> list[str]:
-    made = {"".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(6000)}
-    return DOMAIN + sorted(made)
-
-
-def _sentence(rng: random.Random, vocab: list[str], cum: list[float], n: int) -> str:
-    return " ".join(rng.choices(vocab, cum_weights=cum, k=n))
+SIZES = [int(s) for s in os.environ.get("BENCH_SEARCH_SIZES", "100000,300000").split(",") if s.strip()]
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://127.0.0.1:5432/test")
+NOTE = ("Warm: the query's second run (this service: result cache cleared, posting cache warm). "
+        "Cold: first run (this service: posting and result caches emptied first; the OS file cache is warm). "
+        "This service's times include loading rows from the database, the visibility check and highlighted "
+        "snippets; the others' are the SELECT or the Whoosh search (plain Whoosh also loads rows to drop hidden "
+        "ones). Plain Whoosh BM25F runs on this service's index (same analyzer and synonyms), opening it for each "
+        "query as the common pattern does.")
+SYSTEMS = ("this service", "plain Whoosh BM25F", "SQLite FTS5 bm25", "PostgreSQL ts_rank_cd")
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    p50 = statistics.median(ordered)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return p50 * 1000, p95 * 1000
+    return statistics.median(ordered) * 1000, p95 * 1000
 
 
 def _fmt(ms: float) -> str:
     return f"{ms:.1f}" if ms < 100 else f"{ms:.0f}"
 
 
-class Corpus:
-    """A throwaway app, database and index directory with the synthetic forum loaded."""
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
-    def __init__(self, posts: int, mmap: bool = False) -> None:
+
+class Bench:
+    """One forum size: the app, its database and index, and the three other systems on the same documents."""
+
+    def __init__(self, posts: int) -> None:
         from ldnsite import create_app, models_registry
         from ldnsite.db import Base
 
@@ -76,327 +62,313 @@ class Corpus:
         self.dir = Path(tempfile.mkdtemp(prefix="bench-search-"))
         self.app = create_app({
             "TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{self.dir / 'bench.db'}",
-            "INDEX_DIR": str(self.dir / "index"), "SEARCH_INDEX_ON_COMMIT": False, "SEARCH_INDEX_MMAP": mmap,
+            "INDEX_DIR": str(self.dir / "index"), "SEARCH_INDEX_ON_COMMIT": False,
             "RATELIMIT_ENABLED": False, "MAIL_URL": f"file:{self.dir / 'outbox'}",
         })
-        Base.metadata.create_all(self.app.extensions["db_engine"])
-        self.posts = posts
-        self.texts: list[tuple[str, str, str, str]] = []  # (kind, ref, title, body) for FTS5
-        self._generate()
-
-    def _generate(self) -> None:
-        from ldnsite.db import utcnow
-        from ldnsite.forum.models import Post, Topic
-
-        rng = random.Random(SEED)
-        vocab = _vocabulary(rng)
-        weights = [1 / (rank + 1) ** 1.05 for rank in range(len(vocab))]
-        rng.shuffle(weights[len(DOMAIN):])  # invented words get random frequencies, domain words stay common
-        cum, total = [], 0.0
-        for w in weights:
-            total += w
-            cum.append(total)
-        start = utcnow() - timedelta(days=3 * 365)
-        topics, posts = [], []
-        topic_count = max(1, self.posts // POSTS_PER_TOPIC)
-        post_id = 0
-        for t in range(1, topic_count + 1):
-            when = start + timedelta(minutes=t * 15)
-            title = _sentence(rng, vocab, cum, rng.randint(3, 8)).capitalize()
-            topics.append({"id": t, "title": title, "status": "published", "created_at": when, "last_activity_at": when})
-            for n in range(POSTS_PER_TOPIC):
-                post_id += 1
-                body = _sentence(rng, vocab, cum, rng.randint(20, 90))
-                status = "removed" if rng.random() < 0.02 else "published"
-                posts.append({"id": post_id, "topic_id": t, "body_source": body, "body_html": f"<p>{body}</p>",
-                              "status": status, "created_at": when + timedelta(minutes=n)})
-                if status == "published":
-                    self.texts.append(("topic" if n == 0 else "post", str(t if n == 0 else post_id),
-                                       title if n == 0 else "", body))
         engine = self.app.extensions["db_engine"]
-        with engine.begin() as conn:
-            for i in range(0, len(topics), 5000):
-                conn.execute(Topic.__table__.insert(), topics[i:i + 5000])
-            for i in range(0, len(posts), 5000):
-                conn.execute(Post.__table__.insert(), posts[i:i + 5000])
+        Base.metadata.create_all(engine)
+        t0 = time.perf_counter()
+        self.forum = Forum(posts)
+        load(self.forum, engine)
+        self.generated = time.perf_counter() - t0
+        with self.app.app_context():
+            self.build = self.app.extensions["search_indexer"].rebuild()
+        hide(self.forum, engine)  # after indexing: only the database check can hide these
+        self.hidden = hidden_keys(self.forum)
+        self.index_path = str(self.app.extensions["search_indexer"].store.live().path)
+        self.index_mb = sum(p.stat().st_size for p in Path(self.index_path).iterdir()) / 1e6
         store = self.app.extensions["content"]
-        for page in store.all():
-            from ldnsite.search.documents import page_text
+        from ldnsite.search.documents import page_document
 
-            self.texts.append(("page", page.slug, page.title, page.summary + " " + " ".join(page.keywords) + " " + page_text(page)))
+        self.page_urls = {p.url: f"page:{p.slug}" for p in store.all()}
+        self.docs = [(d["key"], d["title"], d["keywords"], d["body"]) for d in
+                     (page_document(store, p) for p in store.all())] + self.forum.visible_documents()
+        self.judged = judgments(self.forum, {p.slug for p in store.all()})
+        self.fts = self._fts5()
+        self.pg_name, self.pg = self._postgres()
+
+    # ---- the other systems ----------------------------------------------------------------------
+
+    def _fts5(self) -> sqlite3.Connection:
+        t0 = time.perf_counter()
+        conn = sqlite3.connect(str(self.dir / "fts.db"), check_same_thread=False)
+        conn.execute("CREATE VIRTUAL TABLE docs USING fts5(title, keywords, body, key UNINDEXED, "
+                     "tokenize='porter unicode61 remove_diacritics 2')")
+        conn.executemany("INSERT INTO docs(title, keywords, body, key) VALUES (?, ?, ?, ?)",
+                         [(t, k, b, key) for key, t, k, b in self.docs])
+        conn.commit()
+        self.fts_build = time.perf_counter() - t0
+        self.fts_mb = (self.dir / "fts.db").stat().st_size / 1e6
+        return conn
+
+    def _postgres(self):
+        import psycopg
+
+        name = f"bench_search_{os.getpid()}"
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name}")
+            admin.execute(f"CREATE DATABASE {name}")
+        conn = psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/" + name, autocommit=True)
+        t0 = time.perf_counter()
+        conn.execute("CREATE TABLE docs (key text PRIMARY KEY, kind text, title text, keywords text, body text, "
+                     "tsv tsvector)")
+        with conn.cursor().copy("COPY docs (key, kind, title, keywords, body) FROM STDIN") as copy:
+            for key, t, k, b in self.docs:
+                copy.write_row((key, "page" if key.startswith("page:") else "forum", t, k, b))
+        conn.execute("UPDATE docs SET tsv = setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+                     "setweight(to_tsvector('english', coalesce(keywords, '')), 'B') || "
+                     "setweight(to_tsvector('english', coalesce(body, '')), 'D')")
+        conn.execute("CREATE INDEX docs_tsv ON docs USING gin (tsv)")
+        conn.execute("VACUUM ANALYZE docs")
+        self.pg_build = time.perf_counter() - t0
+        self.pg_mb = conn.execute("SELECT pg_total_relation_size('docs')").fetchone()[0] / 1e6
+        return name, conn
 
     def close(self) -> None:
+        import psycopg
+
+        self.fts.close()
+        self.pg.close()
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {self.pg_name}")
+        self.app.extensions["search"].pool.close()
         self.app.extensions["db_engine"].dispose()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    # ---- one query per system, returning ranked keys ---------------------------------------------------------
 
-def _service_query(app, q: str) -> bool:
-    """One search as /search runs it; True when the forum pass stopped at its budget."""
-    from ldnsite.db import get_session
-    from ldnsite.search.results import hydrate
+    def _keys(self, items) -> list[str]:
+        keys = []
+        for item in items:
+            if item.kind == "page":
+                keys.append(self.page_urls.get(item.url, item.url))
+            elif "#post-" in item.url:
+                keys.append("post:" + item.url.rsplit("-", 1)[1])
+            else:
+                keys.append("topic:" + item.url.rsplit("/", 1)[1])
+        return keys
 
-    outcome = app.extensions["search"].search(q)
-    hydrate(outcome.hits, outcome.highlight_terms, get_session(), app.extensions["content"])
-    return outcome.more
+    def ours(self, text: str, kind: str, hydrate: bool = True) -> list[str]:
+        from ldnsite.db import get_session
+        from ldnsite.search.results import hydrate as load_rows
 
+        outcome = self.app.extensions["search"].search(text, kind=kind)
+        if not hydrate:
+            return [f"{h.kind}:{h.ref}" for h in outcome.hits]
+        items = load_rows(outcome.hits, outcome.highlight_terms, get_session(), self.app.extensions["content"],
+                          outcome.analyzer)
+        return self._keys(items)
 
-def _naive_query(app, index_path: str, q: str) -> None:
-    """The Flask-WhooshAlchemy pattern: open the index and a searcher for every query, parse with QueryParser."""
-    from ldnsite.db import get_session
-    from ldnsite.search.baseline import naive_search
-    from ldnsite.search.results import hydrate
+    def whoosh(self, text: str, kind: str) -> list[str]:
+        from ldnsite.db import get_session
+        from ldnsite.search.baseline import naive_search
+        from ldnsite.search.documents import load_visible
 
-    hits, terms = naive_search(index_path, q)
-    hydrate(hits, terms, get_session(), app.extensions["content"])
+        hits, _terms = naive_search(self.index_path, text, pages_only=kind == "pages")
+        visible = load_visible(get_session(), {int(h.ref) for h in hits if h.kind == "topic"},
+                               {int(h.ref) for h in hits if h.kind == "post"})
+        return [f"{h.kind}:{h.ref}" for h in hits if h.kind == "page" or (h.kind == "topic" and int(h.ref) in
+                visible.topics) or (h.kind == "post" and int(h.ref) in visible.posts)]
 
-
-def _fts5(corpus: Corpus) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(corpus.dir / "fts.db"))
-    conn.execute("CREATE VIRTUAL TABLE docs USING fts5(title, body, kind UNINDEXED, ref UNINDEXED, "
-                 "tokenize='porter unicode61 remove_diacritics 2')")
-    conn.executemany("INSERT INTO docs(title, body, kind, ref) VALUES (?, ?, ?, ?)",
-                     [(title, body, kind, ref) for kind, ref, title, body in corpus.texts])
-    conn.commit()
-    return conn
-
-
-def _fts5_query(conn: sqlite3.Connection, q: str) -> None:
-    conn.execute("SELECT kind, ref, snippet(docs, 1, '<mark>', '</mark>', ' … ', 16) FROM docs WHERE docs MATCH ? "
-                 "ORDER BY bm25(docs, 4.0, 1.0) LIMIT 10", (q,)).fetchall()
-
-
-def _time(fn, queries: list[str]) -> list[float]:
-    samples = []
-    for q in queries:
-        t0 = time.perf_counter()
-        fn(q)
-        samples.append(time.perf_counter() - t0)
-    return samples
-
-
-def _zipf_mix(rng: random.Random, queries: list[str], n: int) -> list[str]:
-    weights = [1 / (rank + 1) for rank in range(len(queries))]
-    shuffled = queries[:]
-    rng.shuffle(shuffled)
-    return rng.choices(shuffled, weights=weights, k=n)
-
-
-def _freshness(corpus: Corpus, seconds: float = 20.0, rate: float = 10.0) -> tuple[list[float], list[float], int]:
-    """A writer adds `rate` posts a second (each indexed after its commit); a reader polls until each is found."""
-    from ldnsite.db import get_session, utcnow
-    from ldnsite.forum.models import Post
-    from ldnsite.search.outbox import enqueue
-
-    app = corpus.app
-    app.config["SEARCH_INDEX_ON_COMMIT"] = True
-    service = app.extensions["search"]
-    pending: dict[str, float] = {}
-    latencies: list[float] = []
-    commits: list[float] = []
-    lock = threading.Lock()
-    done = threading.Event()
-
-    def writer() -> None:
-        with app.app_context():
-            for n in range(int(seconds * rate)):
-                due = start + n / rate
-                time.sleep(max(0.0, due - time.perf_counter()))
-                token = f"freshtoken{n:05d}x"
-                session = get_session()
-                post = Post(topic_id=1 + n % 50, body_source=token, body_html=f"<p>{token} about sleep</p>", created_at=utcnow())
-                session.add(post)
-                session.flush()
-                enqueue(session, "post", post.id)
-                t0 = time.perf_counter()
-                with lock:
-                    pending[token] = t0
-                session.commit()
-                commits.append(time.perf_counter() - t0)
-        done.set()
-
-    def reader() -> None:
-        with app.app_context():
-            while not done.is_set() or pending:
-                with lock:
-                    tokens = list(pending.items())
-                for token, t0 in tokens:
-                    if service.search(token).total:
-                        latencies.append(time.perf_counter() - t0)
-                        with lock:
-                            pending.pop(token, None)
-                time.sleep(0.005)
-
-    start = time.perf_counter()
-    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(seconds * 5 + 60)
-    app.config["SEARCH_INDEX_ON_COMMIT"] = False
-    gen = app.extensions["search_indexer"].store.live()
-    segments = len(gen.open()._segments())
-    return latencies, commits, segments
-
-
-def _storage_comparison(corpus: Corpus, queries: dict[str, list[str]]) -> list[tuple[str, ...]]:
-    """Open time, update + commit and query speed with and without memory mapping, on the same index."""
-    from ldnsite.db import get_session
-    from ldnsite.search.documents import post_document
-    from ldnsite.search.service import SearchService
-    from ldnsite.search.storage import Generation
-
-    app = corpus.app
-    indexer = app.extensions["search_indexer"]
-    live = indexer.store.live()
-    rows = []
-    default = indexer.store.mmap
-    for mmap in (False, True):
-        gen = Generation(live.path, mmap)
-        opens = []
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        for _ in range(15):
-            t0 = time.perf_counter()
-            s = gen.open().searcher()
-            s.reader().doc_count()
-            opens.append(time.perf_counter() - t0)
-            s.close()
-        rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
-        commits = []
-        from ldnsite.forum.models import Post
-
-        with app.app_context():
-            session = get_session()
-            sample = session.query(Post).filter(Post.status == "published").limit(40).all()
-            ix = gen.open()
-            for post in sample[:20]:
-                t0 = time.perf_counter()
-                w = ix.writer(timeout=10)
-                w.update_document(**post_document(post))
-                w.commit(merge=True)
-                commits.append(time.perf_counter() - t0)
-        indexer.store.mmap = mmap
-        service = SearchService(indexer.store, indexer, app.extensions["search"].synonyms)
-        saved, app.extensions["search"] = app.extensions["search"], service
+    def fts5(self, text: str, kind: str) -> list[str]:
+        parts = []
+        for token in re.findall(r'-?"[^"]*"|\S+', text):
+            neg = token.startswith("-")
+            words = re.findall(r"\w+", token)
+            if not words:
+                continue
+            phrase = '"' + " ".join(words) + '"' + ("*" if token.endswith("*") else "")
+            parts.append(("NOT " if neg and parts else "") + phrase)
+        if not parts:
+            return []
+        where = " AND key LIKE 'page:%'" if kind == "pages" else ""
         try:
-            def cold(q: str, service=service) -> None:
-                service._cache.clear()
-                _service_query(app, q)
+            rows = self.fts.execute(f"SELECT key FROM docs WHERE docs MATCH ?{where} ORDER BY bm25(docs, 4.0, 3.0, 1.0) "
+                                    "LIMIT 10", (" ".join(parts),)).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [r[0] for r in rows]
 
+    def postgres(self, text: str, kind: str) -> list[str]:
+        where = " AND kind = 'page'" if kind == "pages" else ""
+        rows = self.pg.execute(
+            "SELECT key FROM docs, websearch_to_tsquery('english', %s) q WHERE tsv @@ q" + where +
+            " ORDER BY ts_rank_cd(tsv, q) DESC, key LIMIT 10", (text,)).fetchall()
+        return [r[0] for r in rows]
+
+    # ---- measuring -------------------------------------------------------------------------------------------
+
+    def evaluate(self) -> dict:
+        service = self.app.extensions["search"]
+        runners = {"this service": self.ours, "plain Whoosh BM25F": self.whoosh,
+                   "SQLite FTS5 bm25": self.fts5, "PostgreSQL ts_rank_cd": self.postgres}
+        results = {}
+        with self.app.app_context():
+            for name, run in runners.items():
+                scores, warm, cold = Scores(), [], []
+                for query in QUERIES:
+                    if name == "this service":
+                        service._cache.clear()
+                        service._corrections.clear()
+                        service.postings.clear()
+                    t0 = time.perf_counter()
+                    keys = run(query.text, query.kind)
+                    cold.append(time.perf_counter() - t0)
+                    if name == "this service":
+                        service._cache.clear()
+                    t0 = time.perf_counter()
+                    keys = run(query.text, query.kind)
+                    warm.append(time.perf_counter() - t0)
+                    grades, old, page_key = self.judged[query.text]
+                    score(scores, keys, grades, old, page_key, self.hidden)
+                results[name] = (scores, warm, cold)
+            # Ranking alone, without loading rows and cutting snippets: comparable with the baselines' SELECTs.
+            bare = []
+            for query in QUERIES:
+                service._cache.clear()
+                t0 = time.perf_counter()
+                self.ours(query.text, query.kind, hydrate=False)
+                bare.append(time.perf_counter() - t0)
+            self.bare = bare
+        return results
+
+    def freshness(self, seconds: float = 20.0, rate: float = 10.0) -> tuple[list[float], int]:
+        """A writer adds `rate` posts a second (each indexed after its commit); a reader polls until each is found."""
+        from ldnsite.db import get_session, utcnow
+        from ldnsite.forum.models import Post
+        from ldnsite.search.outbox import enqueue
+
+        app = self.app
+        app.config["SEARCH_INDEX_ON_COMMIT"] = True
+        service = app.extensions["search"]
+        pending: dict[str, float] = {}
+        latencies: list[float] = []
+        lock = threading.Lock()
+        done = threading.Event()
+        start = time.perf_counter()
+
+        def writer() -> None:
             with app.app_context():
-                fuzzy = _time(cold, queries["fuzzy"] * 2)
-                everything = _time(cold, [q for qs in queries.values() for q in qs])
-        finally:
-            app.extensions["search"] = saved
-            service.pool.close()
-            indexer.store.mmap = default
-        rows.append(("memory-mapped (`supports_mmap=True`)" if mmap else "plain reads (`supports_mmap=False`, the default)",
-                     _fmt(_percentiles(opens)[0]), f"{rss_growth:.0f}", _fmt(_percentiles(commits)[0]),
-                     _fmt(_percentiles(commits)[1]), _fmt(_percentiles(everything)[0]), _fmt(_percentiles(everything)[1]),
-                     _fmt(_percentiles(fuzzy)[0])))
-    return rows
+                for n in range(int(seconds * rate)):
+                    time.sleep(max(0.0, start + n / rate - time.perf_counter()))
+                    token = f"freshtoken{n:05d}x"
+                    session = get_session()
+                    post = Post(topic_id=1 + n % 50, body_source=token, body_html=f"<p>{token} about sleep</p>",
+                                created_at=utcnow())
+                    session.add(post)
+                    session.flush()
+                    enqueue(session, "post", post.id)
+                    with lock:
+                        pending[token] = time.perf_counter()
+                    session.commit()
+            done.set()
+
+        def reader() -> None:
+            with app.app_context():
+                while not done.is_set() or pending:
+                    with lock:
+                        tokens = list(pending.items())
+                    for token, t0 in tokens:
+                        if service.search(token).total:
+                            latencies.append(time.perf_counter() - t0)
+                            with lock:
+                                pending.pop(token, None)
+                    time.sleep(0.005)
+
+        threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(seconds * 5 + 60)
+        app.config["SEARCH_INDEX_ON_COMMIT"] = False
+        segments = len(self.app.extensions["search_indexer"].store.live().open()._segments())
+        return latencies, segments
+
+
+def _summary(scores: Scores) -> dict:
+    ranks = scores.page_ranks
+    return {
+        "ndcg": statistics.mean(scores.ndcg) if scores.ndcg else 0.0,
+        "p10": statistics.mean(scores.p10) if scores.p10 else 0.0,
+        "old": scores.old_found / scores.old_total if scores.old_total else 0.0,
+        "page_first": sum(r == 1 for r in ranks),
+        "page_queries": len(ranks),
+        "page_mean": statistics.mean([r if r else 11 for r in ranks]) if ranks else 0.0,
+        "zero": scores.zero / scores.queries if scores.queries else 0.0,
+        "leaked": scores.leaked,
+    }
+
+
+def _groups(bench: Bench) -> list[str]:
+    """nDCG@10 of this service and PostgreSQL per query group, so a weak group is visible."""
+    lines = ["", "| group | queries | this service nDCG@10 | PostgreSQL nDCG@10 |", "|---|---:|---:|---:|"]
+    with bench.app.app_context():
+        for group in dict.fromkeys(q.group for q in QUERIES):
+            ours, pg = Scores(), Scores()
+            members = [q for q in QUERIES if q.group == group]
+            for query in members:
+                grades, old, page_key = bench.judged[query.text]
+                score(ours, bench.ours(query.text, query.kind), grades, old, page_key, bench.hidden)
+                score(pg, bench.postgres(query.text, query.kind), grades, old, page_key, bench.hidden)
+            lines.append(f"| {group} | {len(members)} | {_summary(ours)['ndcg']:.2f} | {_summary(pg)['ndcg']:.2f} |")
+    return lines
 
 
 def run() -> str:
-    t_start = time.perf_counter()
-    corpus = Corpus(POSTS)
-    generated = time.perf_counter() - t_start
-    app = corpus.app
-    indexer = app.extensions["search_indexer"]
-    out: list[str] = ["## Search", ""]
-    try:
+    out = ["## Search", "",
+           f"{len(QUERIES)} judged queries ({', '.join(dict.fromkeys(q.group for q in QUERIES))}); "
+           f"forum sizes {', '.join(f'{s:,}' for s in SIZES)} posts. Command: `make bench` "
+           f"(BENCH_SEARCH_SIZES={','.join(map(str, SIZES))}).", ""]
+    header = ("| posts | system | nDCG@10 | P@10 | old answers in top 10 | answering page first | mean page rank | "
+              "zero results | warm p50 | warm p95 | cold p50 | cold p95 | build (docs/s) | size (MB) |")
+    table = [header, "|" + "---|" * 2 + "---:|" * 12]
+    extra: list[str] = []
+    for size in SIZES:
+        t0 = time.perf_counter()
         gc.collect()
-        with app.app_context():
-            report = indexer.rebuild()
-        docs_per_s = report["documents"] / report["seconds"]
-        index_path = str(indexer.store.live().path)
-        size_mb = sum(p.stat().st_size for p in Path(index_path).iterdir()) / 1e6
-
-        all_queries = [q for qs in QUERIES.values() for q in qs]
-        conn = _fts5(corpus)
-        service = app.extensions["search"]
-        rows = []
-        with app.app_context():
-            for q in all_queries:  # warm the searcher pool and the OS cache once, like a running worker
-                _service_query(app, q)
-            stopped: dict[str, int] = {}
-            for kind, qs in QUERIES.items():
-                def cold(q, kind=kind):
-                    service._cache.clear()
-                    if _service_query(app, q):
-                        stopped[kind] = stopped.get(kind, 0) + 1
-
-                ours = _time(cold, qs * 3)
-                naive = _time(lambda q: _naive_query(app, index_path, q), qs * 3)
-                fts = _time(lambda q: _fts5_query(conn, q.replace("*", "") + ("*" if q.endswith("*") else "")), qs * 3)
-                rows.append((kind, ours, naive, fts))
-            allours = [s for r in rows for s in r[1]]
-            allnaive = [s for r in rows for s in r[2]]
-            allfts = [s for r in rows for s in r[3]]
-            rng = random.Random(SEED)
-            mix = _zipf_mix(rng, all_queries, 600)
-            service._cache.clear()
-            zipf_ours = _time(lambda q: _service_query(app, q), mix)
-            zipf_naive = _time(lambda q: _naive_query(app, index_path, q), mix[:100])
-            zipf_fts = _time(lambda q: _fts5_query(conn, q), mix)
-        conn.close()
-
-        latencies, commit_times, segments = _freshness(corpus)
-        storage = _storage_comparison(corpus, QUERIES)
-
-        out += [
-            f"Synthetic forum: **{POSTS:,} posts** in {POSTS // POSTS_PER_TOPIC:,} topics (seed {SEED}, ~2% removed), "
-            f"plus the {len(app.extensions['content'].all())} pages in site/; "
-            f"{report['documents']:,} documents indexed, index {size_mb:.0f} MB. "
-            f"Generated in {generated:.0f} s. Command: `.venv/bin/python -m bench bench_search` "
-            f"(BENCH_SEARCH_POSTS={POSTS}).",
-            "",
-            "### Query latency, top 10 with highlighted snippets (ms)",
-            "",
-            "Cold: each query run 3 times with the result cache cleared. This service includes loading the rows "
-            "from the database, the visibility check and the snippets. The naive pattern opens the index and a "
-            "searcher for every query (memory-mapped, as `open_dir` does) and parses with `MultifieldParser`. "
-            "FTS5: `bm25()` and `snippet()` over the same documents (FTS5 has no fuzzy matching: typos are searched as typed).",
-            "",
-            "| query kind | this service p50 | p95 | forum pass stopped at its budget | naive p50 | p95 | FTS5 p50 | p95 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for kind, ours, naive, fts in rows:
-            o, n, f = _percentiles(ours), _percentiles(naive), _percentiles(fts)
-            out.append(f"| {kind} | {_fmt(o[0])} | {_fmt(o[1])} | {stopped.get(kind, 0)} of {len(ours)} | "
-                       f"{_fmt(n[0])} | {_fmt(n[1])} | {_fmt(f[0])} | {_fmt(f[1])} |")
-        o, n, f = _percentiles(allours), _percentiles(allnaive), _percentiles(allfts)
-        out.append(f"| **all, cold** | **{_fmt(o[0])}** | **{_fmt(o[1])}** | {sum(stopped.values())} of {len(allours)} | "
-                   f"{_fmt(n[0])} | {_fmt(n[1])} | {_fmt(f[0])} | {_fmt(f[1])} |")
-        zo, zn, zf = _percentiles(zipf_ours), _percentiles(zipf_naive), _percentiles(zipf_fts)
-        out.append(f"| **Zipf mix** ({len(mix)} queries, result cache on) | **{_fmt(zo[0])}** | **{_fmt(zo[1])}** | – | "
-                   f"{_fmt(zn[0])} | {_fmt(zn[1])} | {_fmt(zf[0])} | {_fmt(zf[1])} |")
-        out += [
-            "",
-            f"Cold p50: this service is {n[0] / o[0]:.1f}× faster than the naive pattern and {o[0] / f[0]:.1f}× FTS5's time.",
-            "",
-            "### Indexing",
-            "",
-            "| measure | value |",
-            "|---|---:|",
-            f"| full rebuild (`flask index rebuild`) | {docs_per_s:,.0f} documents/s ({report['seconds']:.0f} s) |",
-        ]
-        lp, cp = _percentiles(latencies), _percentiles(commit_times)
-        out += [
-            f"| new post searchable, 10 posts/s arriving for 20 s: p50 / p95 | {_fmt(lp[0])} / {_fmt(lp[1])} ms "
-            f"({len(latencies)} posts) |",
-            f"| commit + outbox applied to the index: p50 / p95 | {_fmt(cp[0])} / {_fmt(cp[1])} ms |",
-            f"| segments after those {len(commit_times)} small commits | {segments} |",
-            "",
-            "### Storage: memory-mapped or plain reads (same index)",
-            "",
-            "| storage | open searcher p50 (ms) | peak RSS growth (MB) | update + commit p50 | p95 (ms) | "
-            "all queries p50 | p95 (ms) | fuzzy p50 (ms) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        out += ["| " + " | ".join(r) + " |" for r in storage]
-        out += ["", f"Bench wall time {time.perf_counter() - t_start:.0f} s.", ""]
-    finally:
-        corpus.close()
+        rss_before = _rss_mb()
+        bench = Bench(size)
+        try:
+            results = bench.evaluate()
+            rss_after_queries = _rss_mb()
+            builds = {"this service": (bench.build["documents"] / bench.build["seconds"], bench.index_mb),
+                      "plain Whoosh BM25F": (bench.build["documents"] / bench.build["seconds"], bench.index_mb),
+                      "SQLite FTS5 bm25": (len(bench.docs) / bench.fts_build, bench.fts_mb),
+                      "PostgreSQL ts_rank_cd": (len(bench.docs) / bench.pg_build, bench.pg_mb)}
+            for name in SYSTEMS:
+                scores, warm, cold = results[name]
+                s = _summary(scores)
+                w, c = _percentiles(warm), _percentiles(cold)
+                rate, mb = builds[name]
+                table.append(
+                    f"| {size:,} | {name} | {s['ndcg']:.3f} | {s['p10']:.3f} | {s['old']:.0%} | "
+                    f"{s['page_first']} of {s['page_queries']} | {s['page_mean']:.1f} | {s['zero']:.0%} | "
+                    f"{_fmt(w[0])} | {_fmt(w[1])} | {_fmt(c[0])} | {_fmt(c[1])} | {rate:,.0f} | {mb:.0f} |")
+                if s["leaked"]:
+                    extra.append(f"- {size:,} posts, {name}: {s['leaked']} hidden documents shown")
+            bare = _percentiles(bench.bare)
+            groups = _groups(bench)
+            latencies, segments = bench.freshness()
+            lp = _percentiles(latencies) if latencies else (float("nan"), float("nan"))
+            extra += [
+                f"- **{size:,} posts**: {bench.build['documents']:,} documents; corpus generated and loaded in "
+                f"{bench.generated:.0f} s; `index rebuild` {bench.build['seconds']:.0f} s.",
+                f"  This service, ranking only (no rows, no snippets): warm p50 {_fmt(bare[0])} ms, "
+                f"p95 {_fmt(bare[1])} ms.",
+                f"  New post searchable while 10 posts/s arrive for 20 s: p50 {_fmt(lp[0])} ms, p95 {_fmt(lp[1])} ms "
+                f"({len(latencies)} posts; {segments} segments after).",
+                f"  Process memory: {rss_before:.0f} MB before this size, {rss_after_queries:.0f} MB after its "
+                f"queries (posting cache {bench.app.extensions['search'].postings.size / 1e6:.0f} MB); "
+                f"hidden strong matches planted: {len(bench.hidden)}, shown by this service: "
+                f"{_summary(results['this service'][0])['leaked']}.",
+                f"  Wall time {time.perf_counter() - t0:.0f} s.",
+            ]
+            extra += [f"  {line}" if line else "" for line in groups]
+        finally:
+            bench.close()
+        # Each size's figures as soon as they exist: a long run that is stopped still reports what it measured.
+        print("\n".join([*table, "", *extra]), file=sys.stderr, flush=True)
+    out += [*table, "", NOTE, "", *extra]
     return "\n".join(out)
 
 

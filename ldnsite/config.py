@@ -35,6 +35,7 @@ def defaults(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "SEARCH_INDEX_ON_COMMIT": True,
+        "SEARCH_POSTING_CACHE_MB": 192,  # per worker: posting lists kept in memory for full-corpus ranking
         "MAIL_DELIVER_ON_COMMIT": True,
     }
 

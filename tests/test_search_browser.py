@@ -19,10 +19,14 @@ def test_search_with_the_keyboard_from_the_header(page, live_server, forum_post)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/search\?q=lyrica"))
     assert "results for" in page.inner_text("h1") and "lyrica" in page.inner_text("h1")
-    assert page.input_value("#header-search-q") == "lyrica"
+    assert page.locator('input[type="search"]').count() == 1  # one search box on the results page
+    assert page.input_value("#search-q") == "lyrica"
     assert_axe_clean(page)
 
-    # Narrow to information pages: radios with the arrow keys, then back to the button.
+    # The options are folded away: open them from the keyboard, then the radios with the arrow keys.
+    assert not page.is_visible("#search-kind-all")
+    tab_to(page, ".search-details summary")
+    page.keyboard.press("Enter")
     tab_to(page, "#search-kind-all")
     page.keyboard.press("ArrowRight")
     assert page.is_checked("#search-kind-pages")
@@ -61,4 +65,15 @@ def test_results_reflow_on_a_narrow_screen(page, live_server):
     page.set_viewport_size({"width": 320, "height": 700})
     page.goto(live_server + "/search?q=" + "fibromyalgia%20" * 12)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_axe_clean(page)
+
+
+def test_on_a_phone_the_first_result_is_on_the_first_screen(page, live_server, forum_post):
+    forum_post("LDN helped my sleep after a month.", title="LDN and sleep")
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(live_server + "/search?q=ldn+sleep")
+    assert page.locator('input[type="search"]').count() == 1
+    assert not page.is_visible(".search-options")  # hints and filters folded into <details>
+    top = page.evaluate("document.querySelector('.search-result').getBoundingClientRect().top + window.scrollY")
+    assert top < 640, top
     assert_axe_clean(page)

@@ -54,12 +54,15 @@ def test_status_shows_rows_waiting(app, forum_post, search_json):
     assert "outbox_pending: 0" in cli(app, "status")
 
 
-def test_synonyms_come_from_the_data_file(small_site, search_json):
+def test_synonyms_come_from_the_data_file_and_ensure_applies_edits(app, small_site, search_json):
     assert urls(search_json("frobnicate")) == ["/treatments/zorblax", "/conditions/widgetitis"]
     (small_site / "synonyms.txt").write_text("# no synonyms any more\n")
+    assert "synonyms.txt changed" in cli(app, "ensure")
     assert search_json("frobnicate")["total"] == 0
     (small_site / "synonyms.txt").write_text("widgetitis, sprocket syndrome\n")
+    cli(app, "ensure")
     assert urls(search_json("sprocket syndrome"))[0] == "/conditions/widgetitis"
+    assert "up to date" in cli(app, "ensure")
 
 
 def test_accents_are_folded(small_site, search_json):
@@ -73,21 +76,12 @@ def test_accents_are_folded(small_site, search_json):
 
 def test_excluded_word_excludes_the_first_match_too(app, forum_post, search_json):
     # In one segment the excluded word's first document comes before the first match, which is
-    # excluded too: the case Whoosh 2.7's own AndNot gets wrong. One sync writes one segment,
-    # newest first, so the segment holds "About wombats", then "Koala and wombat", then "Koala sleeping".
-    from ldnsite.search.query import QueryBuilder
-    from ldnsite.search.querylang import parse
-
+    # excluded too: the case Whoosh 2.7's own AndNot got wrong. One sync writes one segment.
     app.config["SEARCH_INDEX_ON_COMMIT"] = False
-    only = forum_post("A koala slept all day.", title="Koala sleeping")
-    both = forum_post("A koala met a wombat.", title="Koala and wombat")
     forum_post("Wombat burrows are square.", title="About wombats")
+    both = forum_post("A koala met a wombat.", title="Koala and wombat")
+    only = forum_post("A koala slept all day.", title="Koala sleeping")
     with app.app_context():
         app.extensions["search_indexer"].sync()
-        service = app.extensions["search"]
-        with service.pool.searcher() as searcher:
-            query = QueryBuilder(searcher, service.synonyms.get()).build(parse("koala -wombat")).query
-            keys = {searcher.stored_fields(n)["key"] for n in searcher.docs_for_query(query)}
-    assert keys == {f"topic:{only.topic_id}"}
     assert urls(search_json("koala -wombat")) == [f"/forum/t/{only.topic_id}"]
     assert f"/forum/t/{both.topic_id}" in urls(search_json("koala"))

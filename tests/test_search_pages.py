@@ -29,8 +29,9 @@ def test_count_and_query_in_heading_and_title(client):
     heading = html.split('<h1 class="search-heading">')[1].split("</h1>")[0]
     assert "results for <q>lyrica</q>" in heading or "result for <q>lyrica</q>" in heading
     assert heading.split(" ")[0].isdigit()
-    # the header search box keeps the query
-    assert 'id="header-search-q"' in html and 'value="lyrica"' in html.split('id="header-search-q"')[1].split(">")[0]
+    # one search box on the results page, keeping the query: the header's is left out there
+    assert 'id="header-search-q"' not in html and html.count('type="search"') == 1
+    assert 'value="lyrica"' in html.split('id="search-q"')[1].split(">")[0]
 
 
 def test_each_result_is_a_heading_link_with_kind_condition_and_date(client):
@@ -129,3 +130,11 @@ def test_opensearch_description(client):
     assert response.mimetype == "application/opensearchdescription+xml"
     body = text(response)
     assert "<ShortName>" in body and 'template="http://localhost/search?q={searchTerms}"' in body
+
+
+def test_one_result_is_singular_and_json_agrees_with_the_page(client, forum_post, search_json):
+    forum_post("A lone axolotl post.", title="Axolotl")
+    html = text(client.get("/search?q=axolotl"))
+    assert "1 result for <q>axolotl</q>" in html
+    result = search_json("axolotl")
+    assert result["total"] == 1 and result["pages"] == 1 and len(result["results"]) == 1

@@ -107,3 +107,41 @@ def test_pages_filter_and_result_details(search_json):
     assert first["kind"] == "page" and first["kind_label"] == "Treatment"
     assert first["conditions"] == ["Fibromyalgia"]
     assert first["date"]
+
+
+@pytest.mark.parametrize("query", ["does ldn help fibromyalgia", "does ldn work", "how long does ldn take to work",
+                                   "low dose naltrexone for me", "can LDN help fibromyalgia"])
+def test_questions_find_the_ldn_article(search_json, query):
+    result = search_json(query)
+    assert urls(result)[0] == LDN
+    assert result["total"] >= 1
+
+
+def test_the_pronoun_me_is_not_the_illness(search_json):
+    result = search_json("can ldn help me sleep")
+    assert urls(result)[0] != ME_CFS
+    assert all("<mark>me</mark>" not in r["snippet_html"].lower() for r in result["results"])
+
+
+@pytest.mark.parametrize("query", ["tramadol", "codeine", "co-codamol", "morphine", "oxycodone"])
+def test_opioid_names_lead_to_the_ldn_warning(search_json, query):
+    assert urls(search_json(query))[0] == LDN
+
+
+def test_gabapentin_finds_the_page_that_covers_it(search_json):
+    expected = "/treatments/gabapentin" if (SITE / "gabapentin.md").exists() else "/treatments/pregabalin"
+    assert urls(search_json("gabapentin"))[0] == expected
+
+
+@pytest.mark.parametrize(("query", "page"), [("cymbalta", "/treatments/duloxetine"),
+                                             ("lyrica weight gain", "/treatments/pregabalin"),
+                                             ('"4.5 mg"', LDN), ("4.5mg", LDN)])
+def test_medicines_and_doses_as_readers_type_them(search_json, query, page):
+    assert urls(search_json(query))[0] == page
+
+
+def test_email_addresses_are_not_words(search_json):
+    found = urls(search_json("ldn", kind="pages"))
+    assert "/privacy" not in found  # it says "ldn" only in contact@ldn-guide.example
+    # The accessibility statement names the site ("the LDN Guide website") once: it may match, never lead.
+    assert "/accessibility" not in found[:3]

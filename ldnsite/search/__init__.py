@@ -7,7 +7,6 @@ releases, so a later switch must touch one place only.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import Blueprint, Flask, current_app
 from sqlalchemy import event
@@ -18,23 +17,15 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     from ldnsite.search import cli, models, routes  # noqa: F401  (routes register on bp)
-    from ldnsite.search.collect import MATCH_BUDGET, TIME_BUDGET
     from ldnsite.search.indexer import Indexer
-    from ldnsite.search.query import plain_words
-    from ldnsite.search.service import SearchService
+    from ldnsite.search.service import POSTING_CACHE_MB, SearchService
     from ldnsite.search.storage import IndexStore
-    from ldnsite.search.synonyms import SynonymFile
 
     store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
     indexer = Indexer(app, store)
-    synonyms = SynonymFile(Path(app.config["CONTENT_DIR"]) / "synonyms.txt", plain_words,
-                           reload_interval=float(app.config.get("CONTENT_RELOAD_INTERVAL", 1.0)))
     app.extensions["search_indexer"] = indexer
     app.extensions["search"] = SearchService(
-        store, indexer, synonyms,
-        match_budget=int(app.config.get("SEARCH_MATCH_BUDGET", MATCH_BUDGET)),
-        time_budget=float(app.config.get("SEARCH_TIME_BUDGET_MS", TIME_BUDGET * 1000)) / 1000,
-    )
+        store, indexer, cache_mb=int(app.config.get("SEARCH_POSTING_CACHE_MB", POSTING_CACHE_MB)))
     _index_after_commit(app, indexer)
     app.register_blueprint(bp)
     app.cli.add_command(cli.index_cli)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from whoosh import index
 from whoosh.qparser import MultifieldParser
+from whoosh.query import Term
 
 from ldnsite.search.schema import TEXT_FIELDS
 from ldnsite.search.service import Hit
 from ldnsite.search.storage import INDEX_NAME
 
 
-def naive_search(index_path: str, text: str, limit: int = 10) -> tuple[list[Hit], frozenset[str]]:
+def naive_search(index_path: str, text: str, limit: int = 10, pages_only: bool = False) -> tuple[list[Hit], frozenset[str]]:
+    """Whoosh's own parser and BM25F scorer over the same index (so with the same analyzer and synonyms)."""
     ix = index.open_dir(index_path, indexname=INDEX_NAME)  # memory-mapped, as open_dir does by default
     with ix.searcher() as searcher:
         query = MultifieldParser(list(TEXT_FIELDS), ix.schema).parse(text)
-        results = searcher.search(query, limit=limit)
+        results = searcher.search(query, limit=limit, filter=Term("kind", "page") if pages_only else None)
         hits = [Hit(h["kind"], h["ref"], h["url"], h.get("date")) for h in results]
         terms = frozenset(t for f, t in query.all_terms() if f in TEXT_FIELDS)
     return hits, terms

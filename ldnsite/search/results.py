@@ -8,12 +8,12 @@ a reader may see now.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
-from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
 
 from ldnsite.content.store import ContentStore
 from ldnsite.search.documents import html_to_text, load_visible, page_conditions, page_text
@@ -23,18 +23,6 @@ from ldnsite.search.service import Hit
 PAGE_KIND_LABELS = {"article": "Article", "treatment": "Treatment", "condition": "Condition", "info": "Information"}
 SNIPPET_CHARS = 160
 _ANALYZER = stemming_analyzer()
-
-
-class MarkFormatter(Formatter):
-    """<mark> around matched words; every piece of text HTML-escaped."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return str(escape(text))
-
-    def format_token(self, text: str, token, replace: bool = False) -> str:
-        return "<mark>" + str(escape(get_text(text, token, replace))) + "</mark>"
 
 
 @dataclass
@@ -59,25 +47,77 @@ class ResultItem:
         }
 
 
-def snippet(text: str, terms: frozenset[str]) -> Markup:
+def _tokens(text: str, analyzer) -> tuple[tuple[str, int, int], ...]:
+    return tuple((t.text, t.startchar, t.endchar) for t in analyzer(text, chars=True, mode="index"))
+
+
+_PAGE_TOKENS: OrderedDict = OrderedDict()
+
+
+def _page_tokens(text: str, analyzer) -> tuple[tuple[str, int, int], ...]:
+    """A page's tokens, analysed once per process, text and analyzer: a long page takes ~25 ms to analyse."""
+    key = (id(analyzer), text)
+    found = _PAGE_TOKENS.get(key)
+    if found is None:
+        found = _PAGE_TOKENS[key] = _tokens(text, analyzer)
+        while len(_PAGE_TOKENS) > 128:
+            _PAGE_TOKENS.popitem(last=False)
+    return found
+
+
+def cut_snippet(text: str, terms: frozenset[str], analyzer=None, cache: bool = False) -> Markup:
+    """About SNIPPET_CHARS of text around the stretch with the most distinct search terms, terms in <mark>.
+
+    Every piece of text is HTML-escaped; only the <mark> tags are raw.
+    """
     if not text:
         return Markup("")
+    analyzer = analyzer or _ANALYZER
+    hits: list[tuple[str, int, int]] = []
     if terms:
-        marked = highlight(text, terms, _ANALYZER, ContextFragmenter(maxchars=SNIPPET_CHARS, surround=50),
-                           MarkFormatter(), top=2)
-        if marked:
-            # Safe: MarkFormatter escaped every piece of text; only its own <mark> tags are raw.
-            return Markup(marked)  # noqa: S704
-    short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-    return escape(short)
+        tokens = _page_tokens(text, analyzer) if cache else _tokens(text, analyzer)
+        hits = [t for t in tokens if t[0] in terms]
+    if not hits:
+        short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        return escape(short)
+    best, best_count = 0, 0
+    for i, (_t, start, _e) in enumerate(hits):
+        found = {h[0] for h in hits[i:] if h[1] < start + SNIPPET_CHARS - 50}
+        if len(found) > best_count:
+            best, best_count = i, len(found)
+    start = max(0, hits[best][1] - 50)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < hits[best][1] else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > hits[best][2] else end
+    parts, at = [], start
+    for _t, s, e in hits:
+        if s < at or e > end:
+            continue
+        parts += [str(escape(text[at:s])), "<mark>", str(escape(text[s:e])), "</mark>"]
+        at = e
+    parts.append(str(escape(text[at:end])))
+    # Safe: every piece of text above went through escape(); only our own <mark> tags are raw.
+    return Markup(("… " if start else "") + "".join(parts) + (" …" if end < len(text) else ""))  # noqa: S704
 
 
 def _day(value: date | datetime | None) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: ContentStore) -> list[ResultItem]:
-    """Rows for the hits, in hit order, dropping anything not visible in the database right now."""
+def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: ContentStore,
+            analyzer=None) -> list[ResultItem]:
+    """Rows for the hits, in hit order, dropping anything not visible in the database right now.
+
+    `analyzer` is the index's own (with its synonym table), so "LDN" marks "low dose naltrexone" too.
+    """
+
+    def snippet(text: str, terms: frozenset[str], cache: bool = False) -> Markup:
+        return cut_snippet(text, terms, analyzer, cache)
+
     topic_ids = {int(h.ref) for h in hits if h.kind == "topic" and h.ref.isdigit()}
     post_ids = {int(h.ref) for h in hits if h.kind == "post" and h.ref.isdigit()}
     visible = load_visible(session, set(topic_ids), post_ids)
@@ -89,7 +129,7 @@ def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: Con
                 continue
             conditions = [] if page.kind == "condition" else page_conditions(store, page.conditions)
             items.append(ResultItem("page", PAGE_KIND_LABELS.get(page.kind, "Page"), page.title, page.url,
-                                    _day(page.reviewed), conditions, snippet(page_text(page), terms)))
+                                    _day(page.reviewed), conditions, snippet(page_text(page), terms, cache=True)))
         elif hit.kind == "topic" and hit.ref.isdigit():
             topic = visible.topics.get(int(hit.ref))
             if topic is None:

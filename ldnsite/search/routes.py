@@ -12,7 +12,7 @@ from ldnsite.db import get_session
 from ldnsite.search import bp, service
 from ldnsite.search.querylang import clean
 from ldnsite.search.results import hydrate
-from ldnsite.search.service import COUNT_CAP, KINDS, MAX_PAGE, SORTS
+from ldnsite.search.service import KINDS, MAX_PAGE, SORTS
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,14 @@ def search():
     if query:
         current_app.extensions["search_indexer"].maybe_sync()
         outcome = service().search(raw, kind=kind, sort=sort, page=page)
-        items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store())
-        hidden = len(outcome.hits) - len(items)  # in the index, but hidden in the database since
-        total = max(0, outcome.total - hidden)
+        items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store(), outcome.analyzer)
+        if len(items) < len(outcome.hits):
+            # Rows hidden in the database since they were indexed were dropped: repair the index and search
+            # again, so the count, the pages and this page's ten results agree.
+            current_app.extensions["search_indexer"].refresh([(h.kind, h.ref) for h in outcome.hits])
+            outcome = service().search(raw, kind=kind, sort=sort, page=page)
+            items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store(), outcome.analyzer)
+        total = outcome.total
     else:
         total = 0
     if as_json:
@@ -68,7 +73,7 @@ def search():
             "page": outcome.page if outcome else 1,
             "pages": outcome.pages if outcome else 0,
             "total": total,
-            "more": outcome.more if outcome else False,  # total counts only what a budgeted search saw
+            "full_matches": max(0, min(total, outcome.full)) if outcome else 0,  # results with every word
             "did_you_mean": outcome.did_you_mean if outcome else None,
             "any_words": outcome.any_words if outcome else False,
             "results": [item.as_json() for item in items or []],
@@ -103,7 +108,6 @@ def _render(query: str, kind: str, sort: str, outcome=None, items=None, error: s
         sort_labels=SORT_LABELS,
         url_for_page=url_for_page,
         header_query=query,
-        count_cap=COUNT_CAP - 1,
     )
 
 

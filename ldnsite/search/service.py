@@ -7,6 +7,10 @@ at once. Each request borrows a searcher, replaces it if the index changed
 back, so a process keeps one searcher per concurrent request and opens a new
 one only after the index changed.
 
+Ranking is ranking.py's, over the whole corpus; this module orders the two
+passes: the best pages (up to LEAD_PAGES) first, then the forum ranked on
+its own, then the other pages, then results that match only some words.
+
 Results are ids only (kind, ref). The caller loads the rows and checks them
 against the database (see results.py), so the cache can never show a post
 the database has hidden since.
@@ -22,24 +26,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from whoosh.query import Require, Term
-
-from ldnsite.search.collect import MATCH_BUDGET, TIME_BUDGET, BudgetCollector, Deadline, timed
 from ldnsite.search.indexer import Indexer
-from ldnsite.search.matchers import AndNot
 from ldnsite.search.query import BuiltQuery, QueryBuilder
 from ldnsite.search.querylang import ParsedQuery, parse
+from ldnsite.search.ranking import PostingCache, Ranked, Ranker
 from ldnsite.search.storage import IndexStore
-from ldnsite.search.synonyms import SynonymFile
 
 KINDS = ("all", "pages", "forum")
-PAGE = Term("kind", "page")
 SORTS = ("relevance", "date")
 PER_PAGE = 10
 MAX_PAGE = 20
 POOL_SIZE = 8
 CACHE_SIZE = 512
-COUNT_CAP = MAX_PAGE * PER_PAGE + 1  # "more than 200 results" is all a reader needs to know
+LEAD_PAGES = 3  # the best pages that lead the results, whatever the size of the forum
+LEAD_SHARE = 0.5  # a page leads only if it scores at least this share of the best page
+POSTING_CACHE_MB = 192
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,11 @@ class Outcome:
     pages: int = 0
     hits: list[Hit] = field(default_factory=list)
     did_you_mean: str | None = None
+    full: int = 0  # results that match every word; the rest (total - full) match at least half of them
     any_words: bool = False  # no result had every word, so these match some of them
     truncated: bool = False
-    more: bool = False  # the forum pass stopped at its budget: total counts only what it saw
     highlight_terms: frozenset[str] = frozenset()
+    analyzer: object = None  # the index's analyzer, so snippets mark synonym forms too
 
 
 class SearcherPool:
@@ -119,12 +121,10 @@ class SearcherPool:
 
 
 class SearchService:
-    def __init__(self, store: IndexStore, indexer: Indexer, synonyms: SynonymFile,
-                 match_budget: int = MATCH_BUDGET, time_budget: float = TIME_BUDGET) -> None:
+    def __init__(self, store: IndexStore, indexer: Indexer, cache_mb: int = POSTING_CACHE_MB) -> None:
         self.pool = SearcherPool(store, indexer)
-        self.synonyms = synonyms
-        self.match_budget = match_budget
-        self.time_budget = time_budget
+        self.postings = PostingCache(cache_mb * 1024 * 1024)
+        self._corrections: dict[str, dict] = {}  # per index generation: word -> suggestion
         self._cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -133,8 +133,7 @@ class SearchService:
         page = max(1, min(page, MAX_PAGE))
         with self.pool.searcher() as searcher:
             # The directory as well as its generation: a rebuilt index starts counting generations again.
-            key = (parsed.cleaned, kind, sort, page, self.pool.generation_name, searcher.ixreader.generation(),
-                   id(self.synonyms.get()))
+            key = (parsed.cleaned, kind, sort, page, self.pool.generation_name, searcher.ixreader.generation())
             with self._cache_lock:
                 cached = self._cache.get(key)
                 if cached is not None:
@@ -148,56 +147,67 @@ class SearchService:
         return outcome
 
     def _run(self, searcher, parsed: ParsedQuery, kind: str, sort: str, page: int) -> Outcome:
-        outcome = Outcome(query=parsed.cleaned, truncated=parsed.truncated, page=page)
-        built: BuiltQuery = QueryBuilder(searcher, self.synonyms.get()).build(parsed)
+        outcome = Outcome(query=parsed.cleaned, truncated=parsed.truncated, page=page,
+                          analyzer=searcher.schema["body"].analyzer)
+        corrections = self._corrections.setdefault(self.pool.generation_name, {})
+        if len(self._corrections) > 2:
+            self._corrections = {self.pool.generation_name: corrections}
+        built: BuiltQuery = QueryBuilder(searcher, corrections).build(parsed)
         outcome.did_you_mean = built.did_you_mean
         outcome.highlight_terms = built.highlight_terms
-        if built.query is None:
+        if built.plan is None:
             return outcome
-        results = self._collect(searcher, built.query, kind, sort, page)
-        if results is None and built.any_query is not None:
-            results = self._collect(searcher, built.any_query, kind, sort, page)
-            outcome.any_words = results is not None
-        if results is None:
-            return outcome
-        total, more, hits, page = results
-        outcome.total, outcome.more, outcome.page, outcome.hits = total, more, page, hits
-        outcome.pages = min(MAX_PAGE, math.ceil(total / PER_PAGE))
-        return outcome
-
-    def _collect(self, searcher, query, kind: str, sort: str, page: int):
-        """Pages in one exact pass, the forum in one budgeted pass (collect.py), merged by score or date.
-
-        Require and AndNot take their scores from the query alone, so the
-        two passes' scores compare. Stored fields are read only for the hits
-        on the page shown.
-        """
+        ranker = Ranker(searcher, self.postings)
         by_date = sort == "date"
         limit = page * PER_PAGE
-        passes = []
-        if kind != "forum":
-            passes.append((Require(query, PAGE), None, None))
-        if kind != "pages":
-            passes.append((AndNot(query, PAGE), self.time_budget, self.match_budget))
-        ranked: list[tuple] = []
-        total, more = 0, False
-        for q, seconds, matches in passes:
-            deadline = Deadline(seconds)
-            if by_date:
-                collector = BudgetCollector(searcher.collector(limit=limit, sortedby="date", reverse=True),
-                                            deadline, matches)
-            else:
-                collector = BudgetCollector.top(limit, deadline, matches)
-            searcher.search_with_collector(timed(q, deadline) if seconds is not None else q, collector)
-            ranked += collector.results().top_n
-            total += collector.scored
-            more = more or collector.cut_short
+        pages = ranker.rank(built.plan, pages=True, by_date=by_date, limit=limit) if kind != "forum" else None
+        forum = ranker.rank(built.plan, pages=False, by_date=by_date, limit=limit) if kind != "pages" else None
+        order = _arrange(pages, forum, by_date)
+        total = (pages.total if pages else 0) + (forum.total if forum else 0)
         if total == 0:
-            return (0, True, [], 1) if more else None
-        page = min(page, math.ceil(total / PER_PAGE))  # past the end: the last page rather than an empty one
-        ranked.sort(key=lambda item: (-(item[0] or 0), item[1]))
-        hits = []
-        for _key, docnum in ranked[(page - 1) * PER_PAGE : page * PER_PAGE]:
-            stored = searcher.stored_fields(docnum)
-            hits.append(Hit(stored["kind"], stored["ref"], stored.get("url", ""), stored.get("date")))
-        return total, more, hits, page
+            return outcome
+        outcome.total = total
+        outcome.full = (pages.full if pages else 0) + (forum.full if forum else 0)
+        outcome.any_words = outcome.full == 0
+        outcome.pages = min(MAX_PAGE, math.ceil(total / PER_PAGE))
+        outcome.page = page = min(page, outcome.pages)  # past the end: the last page rather than an empty one
+        for docnum in order[(page - 1) * PER_PAGE: page * PER_PAGE]:
+            stored = searcher.stored_fields(int(docnum))
+            outcome.hits.append(Hit(stored["kind"], stored["ref"], stored.get("url", ""), stored.get("date")))
+        return outcome
+
+
+def _arrange(pages: Ranked | None, forum: Ranked | None, by_date: bool) -> list[int]:
+    """One list from the two passes (each already holds at least as many results as the page shown needs).
+
+    By relevance: the leading pages, then the forum's full matches, the other
+    full-match pages, then partial matches (forum, then pages). By date: all
+    of them newest first, full matches before partial ones.
+    """
+    def split(r: Ranked | None) -> tuple[list[int], list[int]]:
+        if r is None:
+            return [], []
+        docs = [int(d) for d in r.docnums]
+        full = min(r.full, len(docs))
+        return docs[:full], docs[full:]
+
+    page_full, page_partial = split(pages)
+    forum_full, forum_partial = split(forum)
+    if by_date:
+        rows = []
+        for r in (pages, forum):
+            if r is not None:
+                full = min(r.full, len(r.docnums))
+                rows += [(n >= full, -int(r.dates[n]), int(r.docnums[n])) for n in range(len(r.docnums))]
+        return [doc for _, _, doc in sorted(rows)]
+    # Pages that match every word lead; pages matching only some lead only when the forum has no full match.
+    lead_source = page_full or ([] if forum_full else page_partial)
+    lead: list[int] = []
+    if lead_source and pages is not None:
+        scores = {int(d): float(s) for d, s in zip(pages.docnums, pages.scores, strict=True)}
+        best = scores[lead_source[0]]
+        lead = [d for d in lead_source[:LEAD_PAGES] if scores[d] >= LEAD_SHARE * best]
+    rest_full = [d for d in page_full if d not in lead]
+    rest_partial = [d for d in page_partial if d not in lead]
+    return lead + forum_full + rest_full + forum_partial + rest_partial
+
