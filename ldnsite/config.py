@@ -36,6 +36,8 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SEARCH_INDEX_ON_COMMIT": True,
         "MAIL_DELIVER_ON_COMMIT": True,
+        "MAIL_DELIVERY": "worker",  # a background thread per process sends; "inline": the committing thread
+        "MAIL_WORKER_INTERVAL": 15,  # seconds between the worker's passes for retries that came due
     }
 
 

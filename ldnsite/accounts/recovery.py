@@ -24,9 +24,9 @@ def reset_request():
     if form.validate_on_submit():
         db = get_session()
         user = validation.find_by_email(db, form.email.data)
-        if user is not None and user.is_active:
-            emails.send_password_reset(db, user)
-            db.commit()
+        # An unknown or closed account gets a decoy that costs the same and is never sent.
+        emails.send_password_reset(db, user if user is not None and user.is_active else None, form.email.data)
+        db.commit()
         return redirect(url_for("accounts.reset_sent"))
     return render_template("accounts/reset_request.html", form=form), (422 if form.errors else 200)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from ldnsite.db import utcnow
 from ldnsite.mail import compose
@@ -164,6 +164,8 @@ def purge(app: Flask, *, older_than: timedelta | None = None) -> int:
     cutoff = utcnow() - older_than
     finished = or_(QUEUE.c.sent_at < cutoff, QUEUE.c.cancelled_at < cutoff, QUEUE.c.failed_at < cutoff)
     with app.extensions["db_engine"].begin() as conn:
+        # Decoys (mailer.queue(decoy=True)) were never meant to be sent and carry nothing: drop them.
+        conn.execute(delete(QUEUE).where(QUEUE.c.dedupe_key.startswith("decoy:"), QUEUE.c.cancelled_at < cutoff))
         result = conn.execute(
             update(QUEUE).where(finished, QUEUE.c.to_addr != "")
             .values(to_addr="", subject="", text_body="", html_body="", last_error=None)
