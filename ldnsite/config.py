@@ -35,6 +35,7 @@ def defaults(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "SEARCH_INDEX_ON_COMMIT": True,
+        "SEARCH_REQUEST_WAITS_FOR_BUILD": False,  # true only in tests: a search waits for the background rebuild
         "MAIL_DELIVER_ON_COMMIT": True,
         "MAIL_DELIVERY": "worker",  # a background thread per process sends; "inline": the committing thread
         "MAIL_WORKER_INTERVAL": 15,  # seconds between the worker's passes for retries that came due
