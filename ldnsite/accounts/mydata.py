@@ -128,7 +128,8 @@ def purge_unconfirmed(db, older_than: datetime) -> tuple[int, int]:
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
-@limiter.limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, key_func=limits.current_user_key, methods=["POST"], scope="delete")
+@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
+                      methods=["POST"])
 def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():

@@ -62,6 +62,9 @@ def reset_password(token: str):
             user.verified_at = utcnow()
         get_session().commit()
         flash("Your password has been changed. Sign in with your new password.", "success")
-        return redirect(url_for("accounts.login"))
+        response = redirect(url_for("accounts.login"))
+        # The link reached the mailbox: this browser is the owner's, whatever strangers tried meanwhile.
+        limits.remember_device(response, user.email)
+        return response
     form.new_password.data = ""
     return render_template("accounts/reset_password.html", form=form, token=token), (422 if form.errors else 200)
