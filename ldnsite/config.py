@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -68,3 +69,19 @@ def load(app: Flask, overrides: dict | None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["SITE_URL"] = app.config["SITE_URL"].rstrip("/")
+    if not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["SITE_URL"])
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def trusted_hosts(site_url: str) -> list[str]:
+    """The Host values the site answers to: SITE_URL's host (FLASK_TRUSTED_HOSTS adds more).
+
+    Why: Werkzeug builds absolute redirects (the router's 308 to add a slash)
+    from the request's Host header, so an untrusted Host would send readers to
+    another site; any other Host gets 400. A local SITE_URL trusts every local name.
+    """
+    host = urlsplit(site_url).hostname or "localhost"
+    return list(LOCAL_HOSTS) if host in LOCAL_HOSTS else [host]

@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -56,7 +57,25 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route, capped at the database's largest id.
+
+    Why in the router: an id past the column's range (2^63 on SQLite, 2^31 on
+    PostgreSQL's integer) makes the driver raise before any query runs, which
+    would be a 500 and a traceback on every route with an id. A URL past the
+    range matches no route, so it is a 404 like any other id that does not exist.
+    """
+
+    max_id = 2**63 - 1
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", self.max_id)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    max_id = 2**31 - 1 if app.config["DATABASE_URL"].startswith("postgresql") else 2**63 - 1
+    app.url_map.converters["int"] = type("DatabaseIdConverter", (DatabaseIdConverter,), {"max_id": max_id})
     engine = make_engine(app.config["DATABASE_URL"], **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 MESSAGES = {
     400: ("Something was wrong with that request", "Please go back, check what you entered and try again."),
@@ -51,6 +51,12 @@ def init_app(app: Flask) -> None:
             "The form had expired or did not come from this site, so nothing was saved. "
             "Go back, reload the page and try again.",
         )
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(err: SecurityError):
+        """A Host the site does not serve (TRUSTED_HOSTS): no URL can be built for it, so no layout either."""
+        title, advice = MESSAGES[400]
+        return Response(_LAST_RESORT.format(title=escape(title), advice=escape(advice)), 400, mimetype="text/html")
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
