@@ -35,6 +35,7 @@ def defaults(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,  # how long a write waits for another's lock before the reader gets a 503
         "SEARCH_INDEX_ON_COMMIT": True,
         "SEARCH_REQUEST_WAITS_FOR_BUILD": False,  # true only in tests: a search waits for the background rebuild
         "MAIL_DELIVER_ON_COMMIT": True,
