@@ -107,4 +107,15 @@ def send_email_changed(session: Session, user: User, old_email: str):
     return _queue_numbered(
         session, "email-changed", user, to=old_email, subject="Your email address was changed", template="accounts_email_changed",
         context={"display_name": user.display_name, "new_email": user.email, "reset_url": _external("accounts.reset_request")},
+        category="security",  # sent even if the address opted out: it is how an owner learns of a takeover
+    )
+
+
+def send_password_changed(session: Session, user: User):
+    """Tell the owner their password was reset, so a reset they did not make does not go unnoticed."""
+    return _queue_numbered(
+        session, "password-changed", user, to=user.email, subject="Your password was changed",
+        template="accounts_password_changed",
+        context={"display_name": user.display_name, "reset_url": _external("accounts.reset_request")},
+        category="security",
     )

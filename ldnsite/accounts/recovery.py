@@ -60,6 +60,7 @@ def reset_password(token: str):
         if user.verified_at is None:
             # The link reached the inbox, which proves the address as well as a confirmation link would.
             user.verified_at = utcnow()
+        emails.send_password_changed(get_session(), user)
         get_session().commit()
         flash("Your password has been changed. Sign in with your new password.", "success")
         response = redirect(url_for("accounts.login"))

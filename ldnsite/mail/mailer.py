@@ -14,6 +14,8 @@ Categories:
 - password_reset  delivered even to opted-out addresses (the person asked for it)
 - account         verification and other account mail
 - opt_in          the double opt-in confirmation (sent only to opted-out addresses, on request)
+- security        notices that an account's address or password changed: delivered even to opted-out
+                  addresses, since they are how an owner learns of a takeover
 - notification    reply notifications: non-essential, carries List-Unsubscribe
 - moderation      notices to authors: non-essential, carries List-Unsubscribe
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, render_template
 from markupsafe import escape
-from sqlalchemy import event, func, select, update
+from sqlalchemy import String, cast, event, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,7 +37,7 @@ from ldnsite.mail.models import OutboundMessage
 from ldnsite.mail.suppression import is_suppressed
 from ldnsite.mail.tokens import unsubscribe_url
 
-CATEGORIES = frozenset({"password_reset", "account", "opt_in", "notification", "moderation"})
+CATEGORIES = frozenset({"password_reset", "account", "opt_in", "security", "notification", "moderation"})
 PENDING = "ldnsite.mail.pending"  # session.info key: ids queued in the open transaction
 AFTER_COMMIT_BATCH = 20  # older due retries also sent after a commit, at most this many
 
@@ -117,22 +119,33 @@ def cancel(session: Session, dedupe_key_prefix: str) -> int:
     return result.rowcount or 0
 
 
-def forget(session: Session, email: str) -> int:
+def forget(session: Session, email: str, user_id: int | None = None) -> int:
     """Cancel everything not yet sent to the address and blank every message to it. Returns how many.
 
     For account deletion: the queue must not keep a deleted member's address or
-    mail. Dedupe keys stay, so no event can mail the address again by accident.
+    mail, nor a dedupe key that names their account (e.g. "reset:<user id>:1"),
+    so nothing in the queue links back to them. Each such key becomes
+    "forgotten:<row id>": still unique, and the address is gone, so no event
+    can mail it again. With user_id, account mail sent to earlier addresses
+    (an address change) is found by its key and blanked as well.
     """
     address = email.strip().lower()
     now = utcnow()
     to_it = func.lower(OutboundMessage.to_addr) == address
+    if user_id is not None:
+        keys = [OutboundMessage.dedupe_key.like(f"{kind}:{user_id}:%")
+                for kind in ("verify", "reset", "exists", "email-change", "email-changed", "password-changed")]
+        keys.append(OutboundMessage.dedupe_key.like(f"reply:%:{user_id}"))
+        to_it = or_(to_it, *keys)
     session.execute(
         update(OutboundMessage).where(to_it, OutboundMessage.sent_at.is_(None), OutboundMessage.cancelled_at.is_(None))
         .values(cancelled_at=now),
         execution_options={"synchronize_session": False},
     )
     result = session.execute(
-        update(OutboundMessage).where(to_it).values(to_addr="", subject="", text_body="", html_body="", last_error=None),
+        update(OutboundMessage).where(to_it).values(
+            to_addr="", subject="", text_body="", html_body="", last_error=None,
+            dedupe_key=literal("forgotten:").concat(cast(OutboundMessage.id, String))),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount or 0
