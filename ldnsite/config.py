@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -34,9 +35,13 @@ def defaults(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,  # how long a write waits for another's lock before the reader gets a 503
         "SEARCH_INDEX_ON_COMMIT": True,
         "SEARCH_POSTING_CACHE_MB": 192,  # per worker: posting lists kept in memory for full-corpus ranking
+        "SEARCH_REQUEST_WAITS_FOR_BUILD": False,  # true only in tests: a search waits for the background rebuild
         "MAIL_DELIVER_ON_COMMIT": True,
+        "MAIL_DELIVERY": "worker",  # a background thread per process sends; "inline": the committing thread
+        "MAIL_WORKER_INTERVAL": 15,  # seconds between the worker's passes for retries that came due
     }
 
 
@@ -66,3 +71,19 @@ def load(app: Flask, overrides: dict | None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["SITE_URL"] = app.config["SITE_URL"].rstrip("/")
+    if not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["SITE_URL"])
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def trusted_hosts(site_url: str) -> list[str]:
+    """The Host values the site answers to: SITE_URL's host (FLASK_TRUSTED_HOSTS adds more).
+
+    Why: Werkzeug builds absolute redirects (the router's 308 to add a slash)
+    from the request's Host header, so an untrusted Host would send readers to
+    another site; any other Host gets 400. A local SITE_URL trusts every local name.
+    """
+    host = urlsplit(site_url).hostname or "localhost"
+    return list(LOCAL_HOSTS) if host in LOCAL_HOSTS else [host]

@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -36,28 +37,57 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
+def _sqlite_pragmas(busy_timeout_ms: int):
+    """WAL, so readers never wait for a writer (nor it for them); a writer waits busy_timeout_ms for another.
+
+    A writer that still cannot get the lock raises OperationalError, which the
+    site answers with 503 and Retry-After (security/errors.py), never a 500.
+    """
+
+    def apply(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return apply
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+                               **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route, capped at the database's largest id.
+
+    Why in the router: an id past the column's range (2^63 on SQLite, 2^31 on
+    PostgreSQL's integer) makes the driver raise before any query runs, which
+    would be a 500 and a traceback on every route with an id. A URL past the
+    range matches no route, so it is a 404 like any other id that does not exist.
+    """
+
+    max_id = 2**63 - 1
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", self.max_id)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"], **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
+    max_id = 2**31 - 1 if app.config["DATABASE_URL"].startswith("postgresql") else 2**63 - 1
+    app.url_map.converters["int"] = type("DatabaseIdConverter", (DatabaseIdConverter,), {"max_id": max_id})
+    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
+                         **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)

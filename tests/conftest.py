@@ -104,6 +104,10 @@ def app_config(request, tmp_path, database_config):
         "SECRET_KEY": "test-secret-key",
         "INDEX_DIR": str(request.getfixturevalue("shared_index") if shared else tmp_path / "index"),
         "MAIL_URL": f"file:{tmp_path / 'outbox'}",
+        # Most tests read the outbox straight after a request; test_mail_worker covers the background worker.
+        "MAIL_DELIVERY": "inline",
+        # Most tests search a fresh app; test_search_faults covers the 503 a reader gets meanwhile.
+        "SEARCH_REQUEST_WAITS_FOR_BUILD": True,
         "RATELIMIT_ENABLED": False,
         "CONTENT_RELOAD_INTERVAL": 0,
         "SITE_URL": "http://localhost",

@@ -239,7 +239,9 @@ def test_delete_anonymises_keeps_posts_cancels_mail_and_signs_out(client, query,
         assert {p.id for p in posts} == {ids["reply"], ids["mine"]}
         assert all(p.author.display_name == "Deleted member" for p in posts)
         pending = {m.dedupe_key: m for m in db.scalars(select(OutboundMessage))}
-    assert pending["reply:999:test"].cancelled_at is not None
+    [forgotten] = [m for key, m in pending.items() if key.startswith("forgotten:")]
+    assert "reply:999:test" not in pending  # the key no longer links the row to anyone
+    assert forgotten.cancelled_at is not None and forgotten.to_addr == ""
     assert pending["reply:998:test"].cancelled_at is None
 
     assert client.get("/account/settings").status_code == 302

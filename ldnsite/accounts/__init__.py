@@ -22,6 +22,10 @@ def load_user(user_id: str):
     user = get_session().get(User, uid)
     if user is None or user.session_version != version or not user.is_active:
         return None
+    from ldnsite.accounts.sessions import session_ended
+
+    if session_ended():
+        return None
     return user
 
 

@@ -27,7 +27,8 @@ TAKEN = "Another account uses that email address. Use a different one"
 
 @bp.route("/settings/email", methods=["GET", "POST"])
 @login_required
-@limiter.limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, key_func=limits.current_user_key, methods=["POST"], scope="email")
+@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
+                      methods=["POST"])
 def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():

@@ -6,6 +6,7 @@ retries apply. Each message is added to the caller's transaction.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from flask import current_app, url_for
@@ -33,13 +34,16 @@ def _next_serial(session: Session, prefix: str) -> int:
 
 
 def _queue_numbered(session: Session, kind: str, user: User, *, to: str, subject: str, template: str, context: dict,
-                    category: str = "account"):
-    """Queue a message the member may ask for again: each request gets its own dedupe key (kind:user:n)."""
+                    category: str = "account", decoy: bool = False):
+    """Queue a message the member may ask for again: each request gets its own dedupe key (kind:user:n).
+
+    A decoy (user id 0, no account) is numbered under a random prefix, so it runs the same queries.
+    """
     from ldnsite.mail import mailer
 
-    prefix = f"{kind}:{user.id}:"
+    prefix = f"decoy:{uuid.uuid4().hex}:" if decoy else f"{kind}:{user.id}:"
     return mailer.queue(session, to=to, subject=subject, template=template, context=context, category=category,
-                        dedupe_key=f"{prefix}{_next_serial(session, prefix)}")
+                        dedupe_key=f"{prefix}{_next_serial(session, prefix)}", decoy=decoy)
 
 
 def send_verification(session: Session, user: User):
@@ -71,10 +75,17 @@ def send_already_registered(session: Session, user: User, now: datetime | None =
     )
 
 
-def send_password_reset(session: Session, user: User):
-    """Delivered even to an opted-out address: the person asked for it themselves."""
+def send_password_reset(session: Session, user: User | None, address: str | None = None):
+    """Delivered even to an opted-out address: the person asked for it themselves.
+
+    With no usable account (user None), the same work is done for a decoy that is never
+    sent, so the reset form's timing does not reveal which addresses are registered.
+    """
+    decoy = user is None
+    if user is None:
+        user = User(id=0, email=address or "", display_name="", password_hash="", session_version=0)
     return _queue_numbered(
-        session, "reset", user, to=user.email, subject="Reset your password", template="accounts_reset",
+        session, "reset", user, to=user.email, decoy=decoy, subject="Reset your password", template="accounts_reset",
         context={"display_name": user.display_name, "reset_url": _external("accounts.reset_password", token=tokens.make_reset_token(user)),
                  "minutes": tokens.RESET_MAX_AGE // 60},
         category="password_reset",
@@ -96,4 +107,15 @@ def send_email_changed(session: Session, user: User, old_email: str):
     return _queue_numbered(
         session, "email-changed", user, to=old_email, subject="Your email address was changed", template="accounts_email_changed",
         context={"display_name": user.display_name, "new_email": user.email, "reset_url": _external("accounts.reset_request")},
+        category="security",  # sent even if the address opted out: it is how an owner learns of a takeover
+    )
+
+
+def send_password_changed(session: Session, user: User):
+    """Tell the owner their password was reset, so a reset they did not make does not go unnoticed."""
+    return _queue_numbered(
+        session, "password-changed", user, to=user.email, subject="Your password was changed",
+        template="accounts_password_changed",
+        context={"display_name": user.display_name, "reset_url": _external("accounts.reset_request")},
+        category="security",
     )

@@ -53,3 +53,17 @@ class User(UserMixin, Base):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+class EndedSession(Base):
+    """A signed-out session, by its random id: the signed cookie alone can no longer prove it.
+
+    Why a list of ended sessions rather than of live ones: the session lives in
+    the signed cookie, so only a sign-out needs a row; rows older than the
+    longest a session may live (SESSION_MAX_AGE_DAYS) are deleted.
+    """
+
+    __tablename__ = "ended_sessions"
+
+    sid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

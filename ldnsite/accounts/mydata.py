@@ -72,6 +72,48 @@ def export_data(db, user: User) -> dict:
             {"post_id": r.post_id, "reason": r.reason, "created_at": _when(r.created_at), "outcome": r.resolution}
             for r in reports
         ],
+        **_moderation_and_mail(db, user, post_ids, [t.id for t in topics]),
+    }
+
+
+def _moderation_and_mail(db, user: User, post_ids: list[int], topic_ids: list[int]) -> dict:
+    """Suspensions, moderation decisions about the member or their posts, and the mail sent to them.
+
+    Moderators are named by role only: who they are is not the member's data.
+    """
+    from sqlalchemy import and_, or_
+
+    from ldnsite.mail.models import OutboundMessage
+    from ldnsite.moderation.models import ModerationLog, Suspension
+
+    suspensions = db.scalars(select(Suspension).where(Suspension.user_id == user.id).order_by(Suspension.id)).all()
+    about = [and_(ModerationLog.target_type == "user", ModerationLog.target_id == user.id)]
+    if post_ids:
+        about.append(and_(ModerationLog.target_type == "post", ModerationLog.target_id.in_(post_ids)))
+    if topic_ids:
+        about.append(and_(ModerationLog.target_type == "topic", ModerationLog.target_id.in_(topic_ids)))
+    log = db.scalars(select(ModerationLog).where(or_(*about)).order_by(ModerationLog.id)).all()
+    removed = db.scalars(select(Post).where(Post.author_id == user.id, Post.removal_reason.is_not(None))
+                         .order_by(Post.id)).all()
+    mail = db.scalars(select(OutboundMessage).where(OutboundMessage.to_addr == user.email, OutboundMessage.to_addr != "")
+                      .order_by(OutboundMessage.id)).all() if user.email else []
+    return {
+        "suspensions": [
+            {"reason": s.reason, "from": _when(s.created_at), "until": _when(s.ends_at), "lifted_at": _when(s.lifted_at)}
+            for s in suspensions
+        ],
+        "moderation_decisions": [
+            {"action": e.action, "about": e.target_type, "id": e.target_id, "reason": e.reason,
+             "at": _when(e.created_at), "by": "a moderator"}
+            for e in log
+        ],
+        "removal_reasons": [{"post_id": p.id, "reason": p.removal_reason, "removed_at": _when(p.removed_at)}
+                            for p in removed],
+        "mail_sent_to_you": [
+            {"subject": m.subject, "kind": m.category, "queued_at": _when(m.created_at), "sent_at": _when(m.sent_at),
+             "text": m.text_body}
+            for m in mail if m.cancelled_at is None or m.sent_at is not None
+        ],
     }
 
 
@@ -89,7 +131,10 @@ def export():
 
 def delete_account(db, user: User) -> None:
     """Anonymise in place: the row stays so posts keep an author, but nothing identifies the person."""
-    mail_prefs.cancel_pending_to(db, user.email)
+    from ldnsite.mail.mailer import forget
+
+    if user.email:
+        forget(db, user.email, user_id=user.id)  # waiting mail cancelled; sent mail blanked and unlinked
     user.email = None
     user.display_name = DELETED_NAME
     user.display_name_key = None  # frees the old name, and deleted accounts do not collide
@@ -128,7 +173,8 @@ def purge_unconfirmed(db, older_than: datetime) -> tuple[int, int]:
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
-@limiter.limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, key_func=limits.current_user_key, methods=["POST"], scope="delete")
+@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
+                      methods=["POST"])
 def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():

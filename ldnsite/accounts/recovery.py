@@ -24,9 +24,9 @@ def reset_request():
     if form.validate_on_submit():
         db = get_session()
         user = validation.find_by_email(db, form.email.data)
-        if user is not None and user.is_active:
-            emails.send_password_reset(db, user)
-            db.commit()
+        # An unknown or closed account gets a decoy that costs the same and is never sent.
+        emails.send_password_reset(db, user if user is not None and user.is_active else None, form.email.data)
+        db.commit()
         return redirect(url_for("accounts.reset_sent"))
     return render_template("accounts/reset_request.html", form=form), (422 if form.errors else 200)
 
@@ -60,8 +60,12 @@ def reset_password(token: str):
         if user.verified_at is None:
             # The link reached the inbox, which proves the address as well as a confirmation link would.
             user.verified_at = utcnow()
+        emails.send_password_changed(get_session(), user)
         get_session().commit()
         flash("Your password has been changed. Sign in with your new password.", "success")
-        return redirect(url_for("accounts.login"))
+        response = redirect(url_for("accounts.login"))
+        # The link reached the mailbox: this browser is the owner's, whatever strangers tried meanwhile.
+        limits.remember_device(response, user.email)
+        return response
     form.new_password.data = ""
     return render_template("accounts/reset_password.html", form=form, token=token), (422 if form.errors else 200)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ldnsite.accounts import bp, limits, mail_prefs, passwords, validation
+from ldnsite.accounts import bp, limits, mail_prefs, passwords, sessions, validation
 from ldnsite.accounts.forms import ActionForm, ChangePasswordForm, DisplayNameForm, NotificationsForm
-from ldnsite.accounts.signin import sign_in
+from ldnsite.accounts.signin import rotate_session, sign_in
 from ldnsite.db import get_session
 from ldnsite.extensions import limiter
 from ldnsite.forum.models import Post
@@ -88,7 +88,8 @@ def change_display_name():
 
 @bp.route("/settings/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, key_func=limits.current_user_key, methods=["POST"])
+@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
+                      methods=["POST"])
 def change_password():
     form = ChangePasswordForm()
     form.account_email, form.account_name = current_user.email, current_user.display_name
@@ -105,6 +106,20 @@ def change_password():
             return redirect(url_for("accounts.settings"))
     form.current_password.data = form.new_password.data = ""
     return render_template("accounts/password.html", form=form), (422 if form.errors else 200)
+
+
+@bp.post("/settings/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every session of this account, on every device, this one included."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    sessions.end_everywhere(current_user._get_current_object())
+    logout_user()
+    rotate_session()
+    flash("You have been signed out on every device. Sign in again to go on.", "success")
+    return redirect(url_for("accounts.login"))
 
 
 def reindex_posts(db: Session, user_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ldnsite.accounts import bp, limits, passwords, validation
+from ldnsite.accounts import bp, limits, passwords, sessions, validation
 from ldnsite.accounts.forms import LoginForm
 from ldnsite.db import get_session
 from ldnsite.extensions import limiter
@@ -44,12 +44,16 @@ def sign_in(user) -> None:
     """Rotate the session, then sign in: nothing from before sign-in (a planted session) carries over."""
     rotate_session()
     login_user(user)
+    sessions.start()
+    g.pop("_session_ended", None)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(limits.LOGIN_PER_IP, methods=["POST"])
+@limiter.limit(limits.LOGIN_PER_ACCOUNT_AND_IP, key_func=limits.submitted_email_and_ip_key, methods=["POST"],
+               deduct_when=limits.failed_request, exempt_when=limits.trusted_device, scope="login-account-ip")
 @limiter.limit(limits.LOGIN_PER_ACCOUNT, key_func=limits.submitted_email_key, methods=["POST"],
-               deduct_when=limits.failed_request, scope="login-account")
+               deduct_when=limits.failed_request, exempt_when=limits.trusted_device, scope="login-account")
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -71,7 +75,9 @@ def login():
                       "You can ask for a new link on your account page.", "warning")
             else:
                 flash("You are signed in.", "success")
-            return redirect(safe_next(form.next.data) or DEFAULT_AFTER_LOGIN)
+            response = redirect(safe_next(form.next.data) or DEFAULT_AFTER_LOGIN)
+            limits.remember_device(response, form.email.data)
+            return response
         form.email.errors = [WRONG_CREDENTIALS]
         form.password.errors = []
     form.password.data = ""
@@ -81,6 +87,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        sessions.end(current_user._get_current_object())
     logout_user()
     rotate_session()
     flash("You have signed out.", "success")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from ldnsite.db import utcnow
 from ldnsite.mail import compose
@@ -27,12 +27,14 @@ from ldnsite.mail.addresses import InvalidAddress, address_hash
 from ldnsite.mail.compose import MailConfigError
 from ldnsite.mail.models import OutboundMessage, Suppression
 from ldnsite.mail.transports import PermanentFailure, Transport, TransportUnavailable, from_url
+from ldnsite.security.redact import redact
 
 QUEUE = OutboundMessage.__table__
 SUPPRESSIONS = Suppression.__table__
 LEASE = timedelta(minutes=5)
-# Sent even to an opted-out address: each was asked for by the person, just now.
-ALWAYS_DELIVERED = frozenset({"password_reset", "opt_in"})
+# Sent even to an opted-out address: a reset or opt-in link was asked for by the person just now, and a
+# security notice (the address or password of their account changed) is not marketing: it protects them.
+ALWAYS_DELIVERED = frozenset({"password_reset", "opt_in", "security"})
 # Failures that would hit every message the same way (no connection, TLS, login, the
 # outbox folder, a bad sender setting): stop the batch, the rest waits for the next try.
 # Anything else is about this one message: it waits, and the batch goes on, so one
@@ -125,13 +127,13 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                 transport.send(envelope_from, envelope_to, data)
             except (PermanentFailure, InvalidAddress) as exc:
                 _finish(engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1,
-                        last_error=f"refused: {exc}"[:1000])
+                        last_error=redact(f"refused: {exc}")[:1000])
                 report.refused += 1
                 app.logger.warning("mail %s refused for good: %s", message_id, exc)
             except Exception as exc:  # noqa: BLE001 - any failure must leave the row waiting, not crash the caller
                 attempts = row.attempts + 1
                 _finish(engine, message_id, token, attempts=attempts, next_attempt_at=utcnow() + backoff(attempts, config),
-                        last_error=f"{type(exc).__name__}: {exc}"[:1000])
+                        last_error=redact(f"{type(exc).__name__}: {exc}")[:1000])
                 report.failed += 1
                 app.logger.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
                 if isinstance(exc, BATCH_STOPPERS):
@@ -164,6 +166,8 @@ def purge(app: Flask, *, older_than: timedelta | None = None) -> int:
     cutoff = utcnow() - older_than
     finished = or_(QUEUE.c.sent_at < cutoff, QUEUE.c.cancelled_at < cutoff, QUEUE.c.failed_at < cutoff)
     with app.extensions["db_engine"].begin() as conn:
+        # Decoys (mailer.queue(decoy=True)) were never meant to be sent and carry nothing: drop them.
+        conn.execute(delete(QUEUE).where(QUEUE.c.dedupe_key.startswith("decoy:"), QUEUE.c.cancelled_at < cutoff))
         result = conn.execute(
             update(QUEUE).where(finished, QUEUE.c.to_addr != "")
             .values(to_addr="", subject="", text_body="", html_body="", last_error=None)

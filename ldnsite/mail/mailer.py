@@ -3,26 +3,33 @@
 Why queue in the caller's transaction and deliver after its commit: the
 message exists exactly when the event that caused it does (a rolled-back
 reply mails nobody), and nothing is sent for a change that never happened.
-Delivery runs in the session's after_commit event (MAIL_DELIVER_ON_COMMIT);
-whatever fails there stays queued for the next send or `flask mail flush`.
+After a commit made while serving a request, the process's background worker
+(worker.py) is woken to deliver, so no request waits on the SMTP server;
+commits made by a command (`flask users ...`) deliver right after the commit
+instead. MAIL_DELIVERY="inline" delivers in the committing thread, as the
+tests do; MAIL_DELIVER_ON_COMMIT=false leaves everything to `flask mail flush`.
+Whatever fails stays queued for the next pass of the worker or `flask mail flush`.
 
 Categories:
 - password_reset  delivered even to opted-out addresses (the person asked for it)
 - account         verification and other account mail
 - opt_in          the double opt-in confirmation (sent only to opted-out addresses, on request)
+- security        notices that an account's address or password changed: delivered even to opted-out
+                  addresses, since they are how an owner learns of a takeover
 - notification    reply notifications: non-essential, carries List-Unsubscribe
 - moderation      notices to authors: non-essential, carries List-Unsubscribe
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, has_request_context, render_template
 from markupsafe import escape
-from sqlalchemy import event, func, select, update
+from sqlalchemy import String, cast, event, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ldnsite.db import utcnow
+from ldnsite.mail import worker
 from ldnsite.mail.addresses import check_recipient, clean_header_text
 from ldnsite.mail.compose import NON_ESSENTIAL
 from ldnsite.mail.delivery import ALWAYS_DELIVERED, deliver
@@ -30,18 +37,24 @@ from ldnsite.mail.models import OutboundMessage
 from ldnsite.mail.suppression import is_suppressed
 from ldnsite.mail.tokens import unsubscribe_url
 
-CATEGORIES = frozenset({"password_reset", "account", "opt_in", "notification", "moderation"})
+CATEGORIES = frozenset({"password_reset", "account", "opt_in", "security", "notification", "moderation"})
 PENDING = "ldnsite.mail.pending"  # session.info key: ids queued in the open transaction
 AFTER_COMMIT_BATCH = 20  # older due retries also sent after a commit, at most this many
 
 
 def queue(session: Session, *, to: str, subject: str, template: str, context: dict, category: str,
-          dedupe_key: str) -> OutboundMessage | None:
+          dedupe_key: str, decoy: bool = False) -> OutboundMessage | None:
     """Queue one email in the caller's transaction; it is delivered after the caller commits.
 
     Returns None when nothing was queued: the address opted out (unless the
     category is password_reset), or a message with this dedupe_key exists already.
     Raises ValueError for an unknown category or an address that is not one plain address.
+
+    decoy=True does all the same work (the same queries, the same rendering, the
+    same row written and the same wake-up after commit) but writes the row
+    already cancelled and blank, so it is never sent. Why: a form that mails
+    only known addresses (password reset, opt-in) must cost the same for an
+    unknown one, or its response time tells who is registered or opted out.
     """
     if category not in CATEGORIES:
         raise ValueError(f"unknown mail category {category!r}")
@@ -53,16 +66,20 @@ def queue(session: Session, *, to: str, subject: str, template: str, context: di
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)) is not None:
         return None
     text_body, html_body = render(template, context, to=to, category=category)
+    subject = clean_header_text(subject)[:200]
+    if decoy:
+        to = subject = text_body = html_body = ""
     message = OutboundMessage(
         dedupe_key=dedupe_key,
         category=category,
         to_addr=to,
-        subject=clean_header_text(subject)[:200],
+        subject=subject,
         text_body=text_body,
         html_body=html_body,
         attempts=0,
         created_at=utcnow(),
         next_attempt_at=utcnow(),
+        cancelled_at=utcnow() if decoy else None,
     )
     if session.get_bind().dialect.name == "postgresql":
         # A savepoint, so a concurrent transaction that queued the same event
@@ -102,22 +119,33 @@ def cancel(session: Session, dedupe_key_prefix: str) -> int:
     return result.rowcount or 0
 
 
-def forget(session: Session, email: str) -> int:
+def forget(session: Session, email: str, user_id: int | None = None) -> int:
     """Cancel everything not yet sent to the address and blank every message to it. Returns how many.
 
     For account deletion: the queue must not keep a deleted member's address or
-    mail. Dedupe keys stay, so no event can mail the address again by accident.
+    mail, nor a dedupe key that names their account (e.g. "reset:<user id>:1"),
+    so nothing in the queue links back to them. Each such key becomes
+    "forgotten:<row id>": still unique, and the address is gone, so no event
+    can mail it again. With user_id, account mail sent to earlier addresses
+    (an address change) is found by its key and blanked as well.
     """
     address = email.strip().lower()
     now = utcnow()
     to_it = func.lower(OutboundMessage.to_addr) == address
+    if user_id is not None:
+        keys = [OutboundMessage.dedupe_key.like(f"{kind}:{user_id}:%")
+                for kind in ("verify", "reset", "exists", "email-change", "email-changed", "password-changed")]
+        keys.append(OutboundMessage.dedupe_key.like(f"reply:%:{user_id}"))
+        to_it = or_(to_it, *keys)
     session.execute(
         update(OutboundMessage).where(to_it, OutboundMessage.sent_at.is_(None), OutboundMessage.cancelled_at.is_(None))
         .values(cancelled_at=now),
         execution_options={"synchronize_session": False},
     )
     result = session.execute(
-        update(OutboundMessage).where(to_it).values(to_addr="", subject="", text_body="", html_body="", last_error=None),
+        update(OutboundMessage).where(to_it).values(
+            to_addr="", subject="", text_body="", html_body="", last_error=None,
+            dedupe_key=literal("forgotten:").concat(cast(OutboundMessage.id, String))),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount or 0
@@ -154,6 +182,7 @@ def render(template: str, context: dict, *, to: str, category: str) -> tuple[str
 def init_app(app: Flask) -> None:
     """Deliver what a transaction queued right after it commits, on every session of this app."""
     maker = app.extensions["db_sessionmaker"]
+    worker.init_app(app)
 
     @event.listens_for(maker, "after_commit")
     def _deliver_after_commit(session: Session) -> None:
@@ -161,6 +190,9 @@ def init_app(app: Flask) -> None:
             return
         ids = session.info.pop(PENDING, None)
         if not ids or not app.config.get("MAIL_DELIVER_ON_COMMIT", True):
+            return
+        if app.config.get("MAIL_DELIVERY", "worker") == "worker" and has_request_context():
+            worker.get(app).kick()
             return
         try:
             deliver(app, ids=ids)

@@ -13,6 +13,8 @@ send it without a session: the signed token is the proof.
 
 from __future__ import annotations
 
+import uuid
+
 from flask import current_app, render_template, request
 
 from ldnsite.db import get_session, utcnow
@@ -81,19 +83,22 @@ def opt_in():
         session = get_session()
         address = form.email.data
         digest = address_hash(address, current_app.config)
-        if is_hash_suppressed(session, digest):
-            site_url = current_app.config["SITE_URL"]
-            queue(
-                session,
-                to=address,
-                subject=f"Confirm: start emails from {current_app.config.get('SITE_NAME', 'LDN Guide')} again",
-                template="mail_opt_in",
-                context={"confirm_url": f"{site_url}/opt-in/{opt_in_token(address, current_app.config)}"},
-                category="opt_in",
-                # At most one confirmation an hour per address, however often the form is sent.
-                dedupe_key=f"opt-in:{digest}:{utcnow():%Y%m%d%H}",
-            )
-            session.commit()
+        # An address that is not opted out gets a decoy: the same work, never sent, so the
+        # answer's timing does not reveal who is on the opt-out list.
+        decoy = not is_hash_suppressed(session, digest)
+        site_url = current_app.config["SITE_URL"]
+        queue(
+            session,
+            to=address,
+            subject=f"Confirm: start emails from {current_app.config.get('SITE_NAME', 'LDN Guide')} again",
+            template="mail_opt_in",
+            context={"confirm_url": f"{site_url}/opt-in/{opt_in_token(address, current_app.config)}"},
+            category="opt_in",
+            # At most one confirmation an hour per address, however often the form is sent.
+            dedupe_key=f"decoy:{uuid.uuid4().hex}" if decoy else f"opt-in:{digest}:{utcnow():%Y%m%d%H}",
+            decoy=decoy,
+        )
+        session.commit()
         return render_template("mail_pages/opt_in_sent.html")
     return render_template("mail_pages/opt_in.html", form=form), (422 if form.is_submitted() else 200)
 

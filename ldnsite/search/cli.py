@@ -44,6 +44,13 @@ def ensure_command() -> None:
 
 @index_cli.command("status")
 def status_command() -> None:
-    """Where the index is, how many documents, and how far it is behind the outbox."""
-    for key, value in _indexer().status().items():
+    """Where the index is, whether it is whole, how many documents, and how far it is behind the outbox.
+
+    Exit status 1 when the index is missing, cannot be read, or holds a different number of
+    documents than the database with nothing waiting in the outbox.
+    """
+    status = _indexer().status()
+    for key, value in status.items():
         click.echo(f"{key}: {value}")
+    if status.get("health", "ok") != "ok":
+        raise click.ClickException("the index is damaged or incomplete: run `flask --app app index ensure`")

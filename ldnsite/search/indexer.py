@@ -88,10 +88,22 @@ class Changes:
                     writer.delete_by_term("key", key)
                 else:
                     writer.update_document(**doc)
+            writer.commit()
         except BaseException:
-            writer.cancel()
+            abandon(writer)
             raise
-        writer.commit()
+
+
+def abandon(writer: SegmentWriter) -> None:
+    """Close a writer whose work failed, so its lock is free; a commit that failed half-way is not closed by Whoosh."""
+    if writer.is_closed:
+        return
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - e.g. the disk is still full: at least let go of the lock
+        if writer.writelock:
+            writer.writelock.release()
+        writer.is_closed = True
 
 
 class Indexer:
@@ -182,16 +194,18 @@ class Indexer:
                         .limit(limit)
                     ).all()
                     new = [r for r in rows if r.id not in applied]
-                    if new:
-                        changes = Changes()
-                        for kind, ref in dict.fromkeys((r.doc_kind, r.doc_id) for r in new):
-                            self._apply(changes, session, kind, ref)
-                        changes.write(ix.writer(timeout=self.timeout, delay=0.02))
-                        applied.update(r.id for r in new)
-                        total += len(new)
-                    safe = self._advance(safe, rows, applied)
-                    state.update(safe=safe, applied=sorted(i for i in applied if i > safe), synced_at=utcnow().isoformat())
-                    gen.write_state(state)
+                    with self._recording_failures(gen):
+                        if new:
+                            changes = Changes()
+                            for kind, ref in dict.fromkeys((r.doc_kind, r.doc_id) for r in new):
+                                self._apply(changes, session, kind, ref)
+                            changes.write(ix.writer(timeout=self.timeout, delay=0.02))
+                            applied.update(r.id for r in new)
+                            total += len(new)
+                        safe = self._advance(safe, rows, applied)
+                        state.update(safe=safe, applied=sorted(i for i in applied if i > safe),
+                                     synced_at=utcnow().isoformat())
+                        gen.write_state(state)
                 if len(rows) < limit:
                     return total
 
@@ -214,6 +228,28 @@ class Indexer:
                 changes.write(gen.open().writer(timeout=self.timeout, delay=0.02))
         except IndexBusy:
             pass
+
+    @contextlib.contextmanager
+    def _recording_failures(self, gen: Generation) -> Iterator[None]:
+        """A failed index commit removes its partial files and is logged and kept for `index status`.
+
+        The rows it could not apply stay waiting in the outbox (state.json is
+        only written after the commit), so the next sync applies them as soon
+        as the cause (say, a full disk) is gone; that success clears the record.
+        """
+        try:
+            yield
+        except IndexBusy:
+            raise
+        except Exception as exc:
+            gen.remove_partial_files()
+            message = f"{type(exc).__name__}: {exc}"
+            self.store.record_failure(message)
+            log.error("search: index commit failed, partial files removed, rows stay in the outbox: %s", message)
+            raise
+        if self.store.last_failure():
+            self.store.record_failure(None)
+            log.warning("search: index commits work again")
 
     def _advance(self, safe: int, rows: list, applied: set[int]) -> int:
         """Move `safe` over applied rows old enough that no earlier id can still be uncommitted."""
@@ -267,18 +303,19 @@ class Indexer:
         """Replace every page document (the caller holds the sync lock)."""
         signature = self.content_signature()
         self.content.refresh(force=True)
-        writer = ix.writer(timeout=self.timeout, delay=0.02)
-        try:
-            writer.delete_by_term("kind", "page")
-            for page in self.content.all():
-                writer.add_document(**page_document(self.content, page))
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
-        state = gen.read_state()
-        state["content_signature"] = signature
-        gen.write_state(state)
+        with self._recording_failures(gen):
+            writer = ix.writer(timeout=self.timeout, delay=0.02)
+            try:
+                writer.delete_by_term("kind", "page")
+                for page in self.content.all():
+                    writer.add_document(**page_document(self.content, page))
+                writer.commit()
+            except BaseException:
+                abandon(writer)
+                raise
+            state = gen.read_state()
+            state["content_signature"] = signature
+            gen.write_state(state)
 
     def _maybe_prune(self, gen: Generation) -> int:
         """Delete outbox rows older than the retention period that this index has applied."""
@@ -317,9 +354,18 @@ class Indexer:
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         return digest.hexdigest()
 
-    def rebuild(self) -> dict:
-        """Build a complete new index beside the live one, catch it up with the outbox, swap it in."""
-        with self.store.rebuild_lock():
+    def rebuild(self, wait: bool = True) -> dict | None:
+        """Build a complete new index beside the live one, catch it up with the outbox, swap it in.
+
+        wait=False returns None at once if another process is rebuilding (a
+        background repair must never start a second build).
+        """
+        with self.store.rebuild_lock(wait) as held:
+            if not held:
+                return None
+            removed = self.store.remove_unfinished()  # a killed rebuild's folders; no other build is running
+            if removed:
+                log.warning("search: removed unfinished index folders %s", ", ".join(removed))
             started = time.monotonic()
             signature = self.content_signature()
             self.content.refresh(force=True)
@@ -355,10 +401,13 @@ class Indexer:
                         "synonyms": synonyms_hash,
                     })
                     self._sync_generation(gen)
-                except BaseException:
+                except BaseException as exc:
                     self.store.discard(gen)
+                    if isinstance(exc, Exception):
+                        self.store.record_failure(f"rebuild failed: {type(exc).__name__}: {exc}")
                     raise
             previous = self.store.swap(gen)
+            self.store.record_failure(None)  # also sets aside the file's space for a later failure on a full disk
             self._sync_generation(gen)  # rows committed while the pointer moved
             seconds = time.monotonic() - started
             return {"generation": gen.name, "replaced": previous.name if previous else None,
@@ -381,32 +430,79 @@ class Indexer:
         if synced and synced < (utcnow() - timedelta(seconds=self.retention)).isoformat():
             self.rebuild()
             return "rebuilt: the last sync is older than the outbox retention"
+        _documents, problems = gen.verify()
+        if problems:
+            self.rebuild()
+            return f"rebuilt: {problems[0]}"
+        with self.store.rebuild_lock(wait=False) as held:
+            removed = self.store.remove_unfinished() if held else []
         changed = state.get("content_signature") != self.content_signature()
         applied = self.sync(pages=changed)
-        return ("pages reindexed (site/ changed); " if changed else "up to date; ") + f"{applied} outbox rows applied"
+        mismatch = self._count_mismatch(gen)
+        if mismatch:
+            self.rebuild()
+            return f"rebuilt: {mismatch}"
+        return (("pages reindexed (site/ changed); " if changed else "up to date; ") + f"{applied} outbox rows applied"
+                + (f"; removed unfinished {', '.join(removed)}" if removed else ""))
+
+    def expected_documents(self, session: Session) -> int:
+        """How many documents a complete index holds: pages, visible topics, visible replies."""
+        openings = select(func.min(Post.id)).group_by(Post.topic_id)
+        topics = session.scalar(select(func.count(Topic.id)).where(Topic.status == PUBLISHED)) or 0
+        replies = session.scalar(
+            select(func.count(Post.id)).join(Topic, Topic.id == Post.topic_id)
+            .where(Topic.status == PUBLISHED, Post.status == PUBLISHED, Post.id.not_in(openings))
+        ) or 0
+        return len(list(self.content.all())) + topics + replies
+
+    def _pending(self, gen: Generation, session: Session) -> int:
+        state = gen.read_state()
+        safe, applied = int(state.get("safe", 0)), set(state.get("applied", []))
+        return sum(1 for i in session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > safe)) if i not in applied)
+
+    def _count_mismatch(self, gen: Generation) -> str | None:
+        """A complete index (nothing waiting) holds exactly the database's documents; otherwise say how it differs."""
+        documents, problems = gen.verify()
+        if problems:
+            return problems[0]
+        with self.sessionmaker() as session:
+            if self._pending(gen, session):
+                return None  # behind, not damaged: the next sync catches up
+            expected = self.expected_documents(session)
+        if documents != expected:
+            return f"the index holds {documents} documents, the database {expected}"
+        return None
 
     def status(self) -> dict:
         gen = self.store.live()
         if gen is None:
-            return {"index": "missing"}
+            unfinished = [p.name for p in self.store.unfinished_generations()]
+            return {"index": "missing", "health": "there is no index",
+                    "unfinished_generations": ", ".join(unfinished) if unfinished else "none"}
         state = gen.read_state()
-        ix = gen.open()
-        with ix.reader() as reader:
-            docs = reader.doc_count()
-            segments = len(ix._segments())
+        docs, problems = gen.verify()
+        segments = len(gen.open()._segments()) if not problems else None
         with self.sessionmaker() as session:
             safe = int(state.get("safe", 0))
-            applied = set(state.get("applied", []))
-            pending_ids = [i for i in session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > safe)) if i not in applied]
+            pending = self._pending(gen, session)
             rows = session.scalar(select(func.count(SearchOutbox.id))) or 0
+            expected = self.expected_documents(session)
+        if not problems and not pending and docs != expected:
+            problems.append(f"the index holds {docs} documents, the database {expected}")
+        failure = self.store.last_failure()
+        unfinished = [p.name for p in self.store.unfinished_generations()]
         return {
             "index": str(gen.path),
+            "health": "; ".join(problems) if problems else "ok",
+            "last_commit_failure": f"{failure['at']} {failure['error']}" if failure.get("error") else "none",
+            "unfinished_generations": ", ".join(unfinished) if unfinished else "none",
             "documents": docs,
+            "documents_expected": expected,
             "segments": segments,
             "built_at": state.get("built_at"),
             "synced_at": state.get("synced_at"),
             "outbox_rows": rows,
-            "outbox_pending": len(pending_ids),
+            "outbox_pending": pending,
             "high_water_mark": safe,
             "pages_current": state.get("content_signature") == self.content_signature(),
         }

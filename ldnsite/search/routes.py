@@ -9,8 +9,9 @@ from flask import Response, current_app, render_template, request, url_for
 
 from ldnsite.content import store
 from ldnsite.db import get_session
-from ldnsite.search import bp, service
+from ldnsite.search import bp, repair, service
 from ldnsite.search.querylang import clean
+from ldnsite.search.repair import IndexUnavailable
 from ldnsite.search.results import hydrate
 from ldnsite.search.service import KINDS, MAX_PAGE, SORTS
 
@@ -54,7 +55,16 @@ def search():
     outcome = items = None
     if query:
         current_app.extensions["search_indexer"].maybe_sync()
-        outcome = service().search(raw, kind=kind, sort=sort, page=page)
+        try:
+            outcome = service().search(raw, kind=kind, sort=sort, page=page)
+        except IndexUnavailable as exc:
+            return _index_unavailable(str(exc), as_json)
+        except Exception:
+            problems = _index_problems()
+            if not problems:
+                raise
+            log.error("search: the index is damaged: %s", problems[0])
+            return _index_unavailable(problems[0], as_json)
         items = hydrate(outcome.hits, outcome.highlight_terms, get_session(), store(), outcome.analyzer)
         if len(items) < len(outcome.hits):
             # Rows hidden in the database since they were indexed were dropped: repair the index and search
@@ -79,6 +89,36 @@ def search():
             "results": [item.as_json() for item in items or []],
         })
     return _render(query=query, kind=kind, sort=sort, outcome=outcome, items=items, total=total)
+
+
+RETRY_AFTER = 30  # seconds: a small index rebuilds in a few, a large forum's in well under a minute a 1,000 posts
+
+
+def _index_problems() -> list[str]:
+    store = current_app.extensions["search_indexer"].store
+    gen = store.live()
+    return ["there is no index"] if gen is None else gen.verify()[1]
+
+
+def _index_unavailable(reason: str, as_json: bool):
+    """Answer at once and let one background rebuild restore the index (repair.py); pages keep working."""
+    repair.get(current_app._get_current_object()).request(
+        reason, wait=bool(current_app.config.get("SEARCH_REQUEST_WAITS_FOR_BUILD")))
+    if current_app.config.get("SEARCH_REQUEST_WAITS_FOR_BUILD") and not _index_problems():
+        return search()  # the tests' setting: the same rebuild, waited for
+    message = ("Search is being rebuilt and will be back in a minute or two. "
+               "The information pages work as usual: use the menu or the links below.")
+    if as_json:
+        response = _json({"error": message, "retry_after": RETRY_AFTER}, 503)
+    else:
+        response = Response(render_error_page(message), 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def render_error_page(message: str) -> str:
+    return render_template("errors/error.html", code=503, title="Search is not available for a moment",
+                           detail=message, advice="Please try again in a minute.")
 
 
 def _json(data: dict, status: int = 200) -> Response:

@@ -30,6 +30,7 @@ from ldnsite.search.indexer import Indexer
 from ldnsite.search.query import BuiltQuery, QueryBuilder
 from ldnsite.search.querylang import ParsedQuery, parse
 from ldnsite.search.ranking import PostingCache, Ranked, Ranker
+from ldnsite.search.repair import IndexUnavailable
 from ldnsite.search.storage import IndexStore
 
 KINDS = ("all", "pages", "forum")
@@ -80,12 +81,11 @@ class SearcherPool:
         """Reopen when the `current` pointer moved (a rebuild swapped in a new index)."""
         signature = self.store.pointer_signature()
         if signature is None:
-            self.indexer.rebuild()  # first search on a fresh install: build rather than fail
-            signature = self.store.pointer_signature()
+            raise IndexUnavailable("there is no index")  # never built inside a request (repair.py)
         if signature != self._signature or self._ix is None:
             gen = self.store.live()
             if gen is None:
-                raise RuntimeError("search index missing after rebuild")
+                raise IndexUnavailable("the index pointer names no index")
             for s in self._idle:
                 s.close()
             self._idle, self._ix, self._signature = [], gen.open(), signature

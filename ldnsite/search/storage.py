@@ -5,6 +5,7 @@ Layout of INDEX_DIR:
     current          one line: the name of the live generation directory
     gen-<stamp>/     a complete Whoosh index, plus state.json (see indexer.py)
     rebuild.lock     held while a rebuild runs, so two rebuilds never race
+    health           the last failed index commit, if any (see record_failure)
 
 Why a pointer file: a rebuild writes a whole new index beside the live one and
 then replaces `current` with os.replace(), which is atomic on POSIX. Readers
@@ -62,8 +63,48 @@ class Generation:
     def write_state(self, state: dict) -> None:
         """Replace state.json atomically; callers hold the index write lock."""
         tmp = self.path / f".{STATE}.{uuid.uuid4().hex}"
-        tmp.write_text(json.dumps(state, sort_keys=True))
-        os.replace(tmp, self.path / STATE)
+        try:
+            tmp.write_text(json.dumps(state, sort_keys=True))
+            os.replace(tmp, self.path / STATE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk must not keep the half-written copy
+            raise
+
+    def remove_partial_files(self) -> None:
+        """Delete what a failed commit left: segment files no TOC names, older TOCs, the writer's temp folder.
+
+        Why: Whoosh cleans up only after a commit that succeeds. A commit that
+        failed half-way (a full disk) leaves its files behind, and every retry
+        would add more, filling whatever space is freed. The caller holds the
+        sync lock and the writer has been closed, so nothing else is writing here.
+        """
+        from whoosh.index import TOC, clean_files
+
+        storage = self.storage()
+        generation = TOC._latest_generation(storage, INDEX_NAME)
+        segments = TOC.read(storage, INDEX_NAME, generation).segments if generation >= 0 else []
+        clean_files(storage, INDEX_NAME, generation, segments)
+        for leftover in self.path.glob(f"{INDEX_NAME}.tmp"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in self.path.glob(f".{STATE}.*"):
+            leftover.unlink(missing_ok=True)
+
+    def verify(self) -> tuple[int | None, list[str]]:
+        """(documents, problems): open the TOC and every segment and read each one's last stored document.
+
+        Why each segment: a truncated segment or TOC is only noticed when a
+        search opens it, so `index status` and `ensure` must open them all.
+        """
+        try:
+            ix = self.open()
+            with ix.reader() as reader:
+                documents = reader.doc_count()
+                for leaf, _base in reader.leaf_readers():
+                    if leaf.doc_count_all():
+                        leaf.stored_fields(leaf.doc_count_all() - 1)
+        except Exception as exc:  # noqa: BLE001 - any failure to read means a damaged index
+            return None, [f"the index cannot be read ({type(exc).__name__}: {exc})"]
+        return documents, []
 
 
 class IndexStore:
@@ -116,13 +157,63 @@ class IndexStore:
     def discard(self, gen: Generation) -> None:
         shutil.rmtree(gen.path, ignore_errors=True)
 
+    def unfinished_generations(self) -> list[Path]:
+        """gen-* folders that are not live and were never completed (no state.json): a killed rebuild's."""
+        live = self.live()
+        return sorted(p for p in self.root.glob("gen-*")
+                      if p.is_dir() and (live is None or p.name != live.name) and not (p / STATE).exists())
+
+    def remove_unfinished(self) -> list[str]:
+        """Delete a killed rebuild's leftovers. Only under rebuild_lock: a running rebuild's folder looks the same."""
+        removed = []
+        for path in self.unfinished_generations():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+        return removed
+
+    # ---- the last failed commit, for `index status` -----------------------------------------
+
+    HEALTH_SIZE = 1024
+
+    def record_failure(self, message: str | None) -> None:
+        """Remember (or, with None, forget) the last failed index commit; best effort.
+
+        Why a fixed-size file overwritten in place: the commonest failure is a
+        full disk, where creating or growing a file fails too, but rewriting
+        blocks the file already owns does not.
+        """
+        path = self.root / "health"
+        text = json.dumps({"error": message, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())} if message else {})
+        data = text.encode()[: self.HEALTH_SIZE].ljust(self.HEALTH_SIZE)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                os.pwrite(fd, data, 0)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+    def last_failure(self) -> dict:
+        try:
+            return json.loads((self.root / "health").read_bytes().strip() or b"{}")
+        except (OSError, ValueError):
+            return {}
+
     @contextlib.contextmanager
-    def rebuild_lock(self) -> Iterator[None]:
-        """One rebuild at a time across processes; a second one waits for the first."""
+    def rebuild_lock(self, wait: bool = True) -> Iterator[bool]:
+        """One rebuild at a time across processes; a second one waits for the first.
+
+        With wait=False it yields False at once if another rebuild holds the lock.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / "rebuild.lock", "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
