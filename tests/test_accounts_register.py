@@ -139,9 +139,15 @@ def test_common_passwords_are_refused(query, register, mails, password):
         ({"email": "a" * 250 + "@example.com"}, "email", "254 characters or fewer"),
         ({"display_name": "A"}, "display_name", "at least 2 characters"),
         ({"display_name": "x" * 41}, "display_name", "40 characters or fewer"),
-        ({"display_name": "bell\x07name"}, "display_name", "letters, numbers, spaces and punctuation"),
         ({"display_name": "me@example.com"}, "display_name", "must not contain @"),
         ({"display_name": "Deleted Member"}, "display_name", "reserved"),
+        ({"display_name": "Moderator Team"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "Site Admin"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "LDN Guide Team"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "\u0391dmin"}, "display_name", "must not look like a moderator"),  # Greek capital alpha
+        ({"display_name": "M0derator"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "Staff"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "0fficial \u0405upport"}, "display_name", "must not look like a moderator"),  # Cyrillic S
         ({"password": "short"}, "password", "at least 8 characters"),
         ({"password": "p" * 257}, "password", "256 characters or fewer"),
         ({"password": "new member", "display_name": "New Member"}, "password", "must not be your email address or display name"),
@@ -156,6 +162,16 @@ def test_bad_input_is_refused_with_the_message_by_the_field(query, register, dat
     assert 'aria-invalid="true"' in html
     assert "plum orbit" not in html  # the password is never echoed back
     assert users(query) == []
+
+
+@pytest.mark.parametrize("name", ["Badminton Bob", "Amanda", "Ed Modest", "Dominic"])
+def test_names_that_merely_contain_staff_letters_are_accepted(query, register, name):
+    assert register(display_name=name).status_code == 302
+
+
+def test_invisible_characters_are_stripped_from_display_names(query, register):
+    assert register(display_name="bell\x07 na\u200bme\u202e").status_code == 302
+    assert [u.display_name for u in users(query)] == ["bell name"]
 
 
 def test_long_password_up_to_the_limit_is_accepted(query, register):

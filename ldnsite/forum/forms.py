@@ -11,6 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ldnsite.security.lookalike import strip_invisible
+
 BODY_MAX = 10_000
 TITLE_MIN, TITLE_MAX = 5, 150
 REASON_MIN, REASON_MAX = 3, 1000
@@ -18,6 +20,12 @@ REASON_MIN, REASON_MAX = 3, 1000
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def _clean_title(value: str | None) -> str | None:
+    """A title on one line, without bidi overrides, zero-width or control characters."""
+    value = strip_invisible(value)
+    return " ".join(value.split()) if isinstance(value, str) else value
 
 
 def _body_field(label: str) -> TextAreaField:
@@ -50,7 +58,7 @@ class _Editor(FlaskForm):
 class TopicForm(_Editor):
     title = StringField(
         "Title",
-        filters=[_strip],
+        filters=[_clean_title],
         validators=[
             DataRequired("Enter a title"),
             Length(min=TITLE_MIN, max=TITLE_MAX, message=f"The title must be between {TITLE_MIN} and {TITLE_MAX} characters"),

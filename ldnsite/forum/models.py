@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ldnsite.accounts.models import User
@@ -17,12 +17,18 @@ PENDING, PUBLISHED, REMOVED = "pending", "published", "removed"
 
 class Topic(Base):
     __tablename__ = "topics"
+    # One published discussion per content page. Held and removed ones do not take the slot,
+    # so one new account cannot block "Discuss this article" for a page.
+    __table_args__ = (
+        Index("uq_topics_page_slug_published", "page_slug", unique=True,
+              sqlite_where=text("status = 'published'"), postgresql_where=text("status = 'published'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(150))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The content page this topic discusses ("Discuss this article"), if any.
-    page_slug: Mapped[str | None] = mapped_column(String(100), unique=True)
+    page_slug: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(16), default=PUBLISHED, index=True)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -8,15 +8,16 @@ translate HTTP to these calls and back.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
-from ldnsite.forum.models import PENDING, PUBLISHED, Post, PostRevision, Topic
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, PostRevision, Topic
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.search.outbox import enqueue
 from ldnsite.security.sanitize import render_post
@@ -30,24 +31,38 @@ def contains_link(source: str, body_html: str) -> bool:
     return bool(_URL.search(source)) or "<a " in body_html
 
 
-def _post_count(session: Session, user_id: int, *statuses: str) -> int:
-    query = select(func.count()).select_from(Post).where(Post.author_id == user_id)
-    if statuses:
-        query = query.where(Post.status.in_(statuses))
-    return session.scalar(query) or 0
+def trust(session: Session, user_id: int) -> int:
+    """Approved (published) posts, less removed ones.
+
+    Why not every post: three throwaway posts, held or removed, must not earn
+    anyone the right to post links unreviewed. Each removal costs one approval.
+    """
+    rows = session.execute(
+        select(Post.status, func.count()).where(Post.author_id == user_id, Post.status.in_((PUBLISHED, REMOVED)))
+        .group_by(Post.status)
+    ).all()
+    counts = dict(rows)
+    return counts.get(PUBLISHED, 0) - counts.get(REMOVED, 0)
+
+
+def under_review(session: Session, user: User) -> bool:
+    """A member whose posts a moderator still checks: fewer than FORUM_HELD_FIRST_POSTS net approved posts."""
+    if user.is_moderator:
+        return False
+    return trust(session, user.id) < current_app.config.get("FORUM_HELD_FIRST_POSTS", 3)
 
 
 def should_hold(session: Session, user: User, source: str, body_html: str) -> bool:
-    """A new member's first posts, and links from anyone never yet approved, wait for a moderator.
+    """A member's posts wait for a moderator until enough of them were approved; links need at least one.
 
     Why: most forum spam comes from fresh accounts and carries links; a
     moderator's glance at the first few posts stops it before anyone sees it.
     """
     if user.is_moderator:
         return False
-    if _post_count(session, user.id) < current_app.config.get("FORUM_HELD_FIRST_POSTS", 3):
+    if under_review(session, user):
         return True
-    return contains_link(source, body_html) and _post_count(session, user.id, PUBLISHED) == 0
+    return contains_link(source, body_html) and trust(session, user.id) <= 0
 
 
 def recent_duplicate_reply(session: Session, user: User, topic: Topic, source: str) -> Post | None:
@@ -103,19 +118,56 @@ def create_reply(session: Session, user: User, topic: Topic, source: str) -> Pos
     return post
 
 
-def edit_post(session: Session, post: Post, source: str) -> Post:
-    """Keep the previous text as a revision, then replace it. Nothing a member wrote is lost."""
-    if source == post.body_source:
-        return post
-    session.add(PostRevision(post_id=post.id, body_source=post.body_source, body_html=post.body_html))
-    post.body_source = source
-    post.body_html = render_post(source)
-    post.edited_at = utcnow()
+def link_count(source: str, body_html: str) -> int:
+    """How many links a text carries, written out or made by the renderer: an edit that raises it adds one."""
+    return max(len(_URL.findall(source)), body_html.count("<a "))
+
+
+@dataclass(frozen=True)
+class EditResult:
+    saved: bool
+    held: bool = False
+
+
+def edit_post(session: Session, post: Post, user: User, source: str) -> EditResult:
+    """Keep the previous text as a revision, then replace it, only if the post is still as the member saw it.
+
+    Why a conditional UPDATE: a moderator may remove the post while its author
+    edits it; the edit must not be written onto the removed post and the member
+    must not be told "saved". Why the hold: a member still under review could
+    otherwise get a harmless post approved, then edit spam into it.
+    """
+    expected = post.status
+    old_source, old_html = post.body_source, post.body_html
+    if expected not in (PUBLISHED, PENDING):
+        return EditResult(saved=False)
+    if source == old_source:
+        return EditResult(saved=True)
+    body_html = render_post(source)
+    rehold = expected == PUBLISHED and under_review(session, user) and (
+        link_count(source, body_html) > link_count(old_source, old_html)
+    )
+    values = {"body_source": source, "body_html": body_html, "edited_at": utcnow()}
+    if rehold:
+        values.update(status=PENDING, approved_at=None, approved_by_id=None)
+    result = session.execute(
+        update(Post).where(Post.id == post.id, Post.status == expected).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        return EditResult(saved=False)
+    session.add(PostRevision(post_id=post.id, body_source=old_source, body_html=old_html))
+    first = is_first_post(session, post)
+    if rehold and first:
+        session.execute(update(Topic).where(Topic.id == post.topic_id, Topic.status == PUBLISHED).values(status=PENDING),
+                        execution_options={"synchronize_session": False})
     session.flush()
+    session.expire(post)
     enqueue(session, "post", post.id)
-    if is_first_post(session, post):
+    if first:
         enqueue(session, "topic", post.topic_id)
-    return post
+    return EditResult(saved=True, held=rehold)
 
 
 def is_first_post(session: Session, post: Post) -> bool:

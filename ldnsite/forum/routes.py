@@ -14,13 +14,21 @@ from sqlalchemy.exc import IntegrityError
 from ldnsite.db import get_session
 from ldnsite.extensions import limiter
 from ldnsite.forum import bp, permissions, posting, queries
-from ldnsite.forum.forms import EditForm, ReplyForm, ReportForm, TopicForm
+from ldnsite.forum.forms import BODY_MAX, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
 from ldnsite.security.sanitize import render_post
 
 HELD_MESSAGE = (
     "Thank you. Your post is waiting for a moderator: only you can see it until it is approved. "
     "New members' first posts, and posts with links from members with no approved posts, are checked before they appear."
+)
+EDIT_HELD = (
+    "Your changes have been saved. Because they add a link, the post is waiting for a moderator again: "
+    "only you can see it until it is approved."
+)
+EDIT_LOST = (
+    "Your changes were not saved: a moderator removed this post while you were editing it. "
+    "Your text is still below, so you can copy it. The reason for the removal is shown with the post in its topic."
 )
 HONEYPOT_MESSAGE = "Your post could not be accepted. If you are a person, please leave the last field empty and try again."
 
@@ -42,6 +50,16 @@ post_limit = limiter.shared_limit(
     scope="forum-post", key_func=_rate_key, methods=["POST"], deduct_when=_created,
     error_message="You have posted a lot in a short time. Please wait a while, then try again: your text was not saved, "
                   "so copy it somewhere first if you want to keep it.",
+)
+def _not_a_preview() -> bool:
+    return not (request.method == "POST" and request.form.get("preview"))
+
+
+preview_limit = limiter.shared_limit(
+    lambda: current_app.config.get("FORUM_PREVIEW_RATE_LIMIT", "20 per minute;200 per hour"),
+    scope="forum-preview", key_func=_rate_key, methods=["POST"], exempt_when=_not_a_preview,
+    error_message="You have asked for a lot of previews in a short time. Please wait a minute, then try again: "
+                  "your text was not saved, so copy it somewhere first if you want to keep it.",
 )
 report_limit = limiter.shared_limit(
     lambda: current_app.config.get("FORUM_REPORT_RATE_LIMIT", "10 per hour;30 per day"),
@@ -95,7 +113,9 @@ def post_location(post: Post) -> str:
 def _editor_response(template: str, form, status_if_valid: int = 200, **context):
     """Render a form again: with the preview when asked for, with errors (422) when invalid."""
     valid = form.validate()
-    preview = render_post(form.body.data) if form.is_preview and form.body.data else None
+    # Rendering is the costly part: an over-long body is refused before it is rendered.
+    body = form.body.data or ""
+    preview = render_post(body) if form.is_preview and body and len(body) <= BODY_MAX else None
     return render_template(template, form=form, preview=preview, **context), (status_if_valid if valid else 422)
 
 
@@ -138,13 +158,14 @@ def discuss(slug: str):
     if article is None:
         abort(404)
     session = get_session()
-    existing = session.scalar(select(Topic).where(Topic.page_slug == slug))
+    existing = queries.page_discussion(session, slug)
     if existing is not None:
-        if permissions.can_see_topic(current_user, existing):
-            return redirect(url_for("forum.topic", topic_id=existing.id))
-        abort(404, "The discussion of this page is waiting for a moderator. Please try again later.")
+        return redirect(url_for("forum.topic", topic_id=existing.id))
     if not current_user.is_authenticated:
         return redirect(login_url(request.path))
+    own = queries.own_held_discussion(session, current_user.id, slug)
+    if own is not None:
+        return redirect(url_for("forum.topic", topic_id=own.id))
     return redirect(url_for("forum.new_topic", page_slug=slug))
 
 
@@ -153,6 +174,7 @@ def discuss(slug: str):
 
 @bp.route("/new", methods=["GET", "POST"])
 @post_limit
+@preview_limit
 @member_required
 def new_topic():
     session = get_session()
@@ -167,10 +189,14 @@ def new_topic():
         article = current_app.extensions["content"].get(slug)
         if article is None:
             abort(400, "The article this discussion was for could not be found.")
-        existing = session.scalar(select(Topic).where(Topic.page_slug == slug))
+        existing = queries.page_discussion(session, slug)
         if existing is not None:
             flash("This article already has a discussion: you can reply to it here.", "info")
             return redirect(url_for("forum.topic", topic_id=existing.id))
+        own = queries.own_held_discussion(session, me.id, slug)
+        if own is not None:
+            flash("You have already started the discussion of this article: it is waiting for a moderator.", "info")
+            return redirect(url_for("forum.topic", topic_id=own.id))
         if request.method == "GET":
             form.page_slug.data = slug
             form.title.data = f"Discussing: {article.title}"[:150]
@@ -188,7 +214,7 @@ def new_topic():
         session.commit()
     except IntegrityError:  # another member started this article's discussion a moment ago
         session.rollback()
-        existing = session.scalar(select(Topic).where(Topic.page_slug == slug)) if slug else None
+        existing = queries.page_discussion(session, slug) if slug else None
         if existing is None:
             raise
         flash("This article already has a discussion: you can reply to it here.", "info")
@@ -199,6 +225,7 @@ def new_topic():
 
 @bp.route("/t/<int:topic_id>/reply", methods=["GET", "POST"])
 @post_limit
+@preview_limit
 @member_required
 def reply(topic_id: int):
     session = get_session()
@@ -225,6 +252,7 @@ def reply(topic_id: int):
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
 @post_limit
+@preview_limit
 @member_required
 def edit(post_id: int):
     session = get_session()
@@ -240,9 +268,14 @@ def edit(post_id: int):
         return _editor_response("forum/edit.html", form, post=post, topic=post.topic)
     if form.honeypot_filled:
         abort(400, HONEYPOT_MESSAGE)
-    posting.edit_post(session, post, form.body.data)
+    result = posting.edit_post(session, post, _me(), form.body.data)
+    if not result.saved:
+        # A moderator removed the post while it was being edited: nothing is written, the text is kept on the page.
+        session.refresh(post)
+        form.form_errors.append(EDIT_LOST)
+        return render_template("forum/edit.html", form=form, preview=None, post=post, topic=post.topic), 409
     session.commit()
-    flash("Your changes have been saved.", "success")
+    flash(EDIT_HELD if result.held else "Your changes have been saved.", "success")
     return redirect(post_location(post))
 
 

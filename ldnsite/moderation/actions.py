@@ -100,9 +100,21 @@ def _topic_post_ids(session: Session, topic_id: int) -> list[int]:
 
 
 def _set_topic_status(session: Session, topic_id: int, from_status: str | None, to_status: str) -> bool:
+    if to_status == PUBLISHED:
+        _give_up_taken_page_slot(session, topic_id)
     cond = Topic.status != to_status if from_status is None else Topic.status == from_status
     result = session.execute(update(Topic).where(Topic.id == topic_id, cond).values(status=to_status), execution_options=NO_SYNC)
     return result.rowcount == 1
+
+
+def _give_up_taken_page_slot(session: Session, topic_id: int) -> None:
+    """A held or removed "Discuss this article" topic published after another took the page becomes an ordinary topic."""
+    slug = session.scalar(select(Topic.page_slug).where(Topic.id == topic_id))
+    if slug is None:
+        return
+    taken = session.scalar(select(Topic.id).where(Topic.page_slug == slug, Topic.status == PUBLISHED, Topic.id != topic_id))
+    if taken is not None:
+        session.execute(update(Topic).where(Topic.id == topic_id).values(page_slug=None), execution_options=NO_SYNC)
 
 
 def _reindex_topic(session: Session, topic_id: int) -> None:

@@ -1,0 +1,35 @@
+"""forum community: page discussion slot for published topics only
+
+A held or removed "Discuss this article" topic no longer takes the page's
+discussion: the unique constraint on topics.page_slug becomes a unique index
+over published topics only.
+
+Revision ID: forum_0003
+Revises: 0002
+Create Date: 2026-12-01 21:40:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "forum_0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+PUBLISHED_ONLY = sa.text("status = 'published'")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("topics", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_topics_page_slug"), type_="unique")
+        batch_op.create_index(batch_op.f("ix_topics_page_slug"), ["page_slug"], unique=False)
+        batch_op.create_index("uq_topics_page_slug_published", ["page_slug"], unique=True,
+                              sqlite_where=PUBLISHED_ONLY, postgresql_where=PUBLISHED_ONLY)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("topics", schema=None) as batch_op:
+        batch_op.drop_index("uq_topics_page_slug_published")
+        batch_op.drop_index(batch_op.f("ix_topics_page_slug"))
+        batch_op.create_unique_constraint(batch_op.f("uq_topics_page_slug"), ["page_slug"])
