@@ -7,6 +7,8 @@ value in it means a script sent the form.
 
 from __future__ import annotations
 
+import secrets
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -43,6 +45,8 @@ class _Editor(FlaskForm):
     """Shared by every form with a post body: the honeypot and the two submit buttons."""
 
     website = StringField("Leave this field empty")
+    # One value per form page: a double click or a resent request carries the same one (see posting.submission_key).
+    nonce = HiddenField(default=lambda: secrets.token_urlsafe(24))
     submit = SubmitField("Post")
     preview = SubmitField("Preview")
 

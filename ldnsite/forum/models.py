@@ -55,6 +55,8 @@ class Post(Base):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime)
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     removal_reason: Mapped[str | None] = mapped_column(Text)
+    # Names the form submission that made the post, so the same form sent twice makes one post.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     topic: Mapped[Topic] = relationship(back_populates="posts")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])

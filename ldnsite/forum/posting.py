@@ -7,6 +7,7 @@ translate HTTP to these calls and back.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -87,14 +88,32 @@ def recent_duplicate_topic(session: Session, user: User, title: str, source: str
     ).first()
 
 
-def create_topic(session: Session, user: User, title: str, source: str, page_slug: str | None = None) -> tuple[Topic, Post]:
+def submission_key(user: User, target: str, nonce: str | None, csrf_token: str | None, *parts: str) -> str:
+    """One key per form submission: the form's nonce, or, from a client that sends none, its CSRF token and text.
+
+    Why: the same form sent twice at the same moment (a double click, a
+    resent request) passes every check before either is saved; the unique
+    key on posts lets the database keep exactly one of them.
+    """
+    material = [str(user.id), target, (nonce or "").strip()[:100]]
+    if not material[2]:
+        material += [csrf_token or "", *parts]
+    return hashlib.sha256("\x1f".join(material).encode()).hexdigest()
+
+
+def post_by_key(session: Session, key: str) -> Post | None:
+    return session.scalar(select(Post).where(Post.submission_key == key))
+
+
+def create_topic(session: Session, user: User, title: str, source: str, page_slug: str | None = None,
+                 key: str | None = None) -> tuple[Topic, Post]:
     body_html = render_post(source)
     held = should_hold(session, user, source, body_html)
     now = utcnow()
     topic = Topic(title=title, author_id=user.id, page_slug=page_slug or None, status=PENDING if held else PUBLISHED,
                   created_at=now, last_activity_at=now)
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
-                status=PENDING if held else PUBLISHED, created_at=now)
+                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key)
     session.add_all([topic, post])
     session.flush()
     enqueue(session, "topic", topic.id)
@@ -102,12 +121,12 @@ def create_topic(session: Session, user: User, title: str, source: str, page_slu
     return topic, post
 
 
-def create_reply(session: Session, user: User, topic: Topic, source: str) -> Post:
+def create_reply(session: Session, user: User, topic: Topic, source: str, key: str | None = None) -> Post:
     body_html = render_post(source)
     held = should_hold(session, user, source, body_html)
     now = utcnow()
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
-                status=PENDING if held else PUBLISHED, created_at=now)
+                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key)
     session.add(post)
     if not held:
         topic.last_activity_at = now

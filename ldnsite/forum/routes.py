@@ -5,17 +5,20 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlencode
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
 
 from ldnsite.db import get_session
 from ldnsite.extensions import limiter
 from ldnsite.forum import bp, permissions, posting, queries
 from ldnsite.forum.forms import BODY_MAX, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
+from ldnsite.security.errors import render_error
 from ldnsite.security.sanitize import render_post
 
 HELD_MESSAGE = (
@@ -29,6 +32,10 @@ EDIT_HELD = (
 EDIT_LOST = (
     "Your changes were not saved: a moderator removed this post while you were editing it. "
     "Your text is still below, so you can copy it. The reason for the removal is shown with the post in its topic."
+)
+FORM_EXPIRED = (
+    "This form had expired (forms last {hours} hours), so nothing was posted yet. "
+    "Your text is kept below: check it, then send it again."
 )
 HONEYPOT_MESSAGE = "Your post could not be accepted. If you are a person, please leave the last field empty and try again."
 
@@ -108,6 +115,40 @@ def post_location(post: Post) -> str:
     """Where a post is shown: its topic, on the right page, at its anchor."""
     page = queries.page_of_post(get_session(), current_user, post)
     return url_for("forum.topic", topic_id=post.topic_id, page=page if page > 1 else None, _anchor=f"post-{post.id}")
+
+
+def _submission_key(form, me, target: str, *parts: str) -> str:
+    return posting.submission_key(me, target, request.form.get("nonce"), request.form.get("csrf_token"), *parts)
+
+
+# Views whose form is shown again, with what the member typed, when its CSRF token has expired.
+_FORM_VIEWS = {"forum.new_topic", "forum.reply", "forum.edit", "forum.report"}
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(err: CSRFError):
+    """An expired form must not lose a long post written slowly: run the view again to show the form with the text.
+
+    The view sees `g.form_expired` and answers 400 with the form filled in,
+    before validating or saving anything.
+    """
+    if request.method == "POST" and request.endpoint in _FORM_VIEWS:
+        g.form_expired = True
+        try:
+            return current_app.view_functions[request.endpoint](**(request.view_args or {}))
+        except HTTPException as exc:
+            return current_app.handle_http_exception(exc)
+    return render_error(400, "The form had expired or did not come from this site, so nothing was saved. "
+                             "Go back, reload the page and try again.")
+
+
+def _form_expired(template: str, form, **context):
+    """The form again with the member's text and a clear message: nothing was saved."""
+    if not g.get("form_expired"):
+        return None
+    hours = (current_app.config.get("WTF_CSRF_TIME_LIMIT") or 0) // 3600
+    form.form_errors.append(FORM_EXPIRED.format(hours=hours or "a few"))
+    return render_template(template, form=form, preview=None, **context), 400
 
 
 def _editor_response(template: str, form, status_if_valid: int = 200, **context):
@@ -202,18 +243,28 @@ def new_topic():
             form.title.data = f"Discussing: {article.title}"[:150]
     if request.method == "GET":
         return render_template("forum/new.html", form=form, preview=None, article=article)
+    expired = _form_expired("forum/new.html", form, article=article)
+    if expired:
+        return expired
     if form.is_preview or not form.validate():
         return _editor_response("forum/new.html", form, article=article)
     if form.honeypot_filled:
         abort(400, HONEYPOT_MESSAGE)
+    key = _submission_key(form, me, "topic", form.title.data, form.body.data)
+    earlier = posting.post_by_key(session, key)
+    if earlier is not None:
+        return redirect(url_for("forum.topic", topic_id=earlier.topic_id))
     duplicate = posting.recent_duplicate_topic(session, me, form.title.data, form.body.data)
     if duplicate is not None:
         return redirect(url_for("forum.topic", topic_id=duplicate.id))
-    topic, post = posting.create_topic(session, me, form.title.data, form.body.data, page_slug=slug)
     try:
+        topic, post = posting.create_topic(session, me, form.title.data, form.body.data, page_slug=slug, key=key)
         session.commit()
-    except IntegrityError:  # another member started this article's discussion a moment ago
+    except IntegrityError:  # the same form sent twice at once, or another member started this article's discussion
         session.rollback()
+        earlier = posting.post_by_key(session, key)
+        if earlier is not None:
+            return redirect(url_for("forum.topic", topic_id=earlier.topic_id))
         existing = queries.page_discussion(session, slug) if slug else None
         if existing is None:
             raise
@@ -237,15 +288,26 @@ def reply(topic_id: int):
     form = ReplyForm()
     if request.method == "GET":
         return render_template("forum/reply.html", form=form, preview=None, topic=topic)
+    expired = _form_expired("forum/reply.html", form, topic=topic)
+    if expired:
+        return expired
     if form.is_preview or not form.validate():
         return _editor_response("forum/reply.html", form, topic=topic)
     if form.honeypot_filled:
         abort(400, HONEYPOT_MESSAGE)
-    duplicate = posting.recent_duplicate_reply(session, me, topic, form.body.data)
+    key = _submission_key(form, me, f"reply:{topic.id}", form.body.data)
+    duplicate = posting.post_by_key(session, key) or posting.recent_duplicate_reply(session, me, topic, form.body.data)
     if duplicate is not None:
         return redirect(post_location(duplicate))
-    post = posting.create_reply(session, me, topic, form.body.data)
-    session.commit()
+    try:
+        post = posting.create_reply(session, me, topic, form.body.data, key=key)
+        session.commit()
+    except IntegrityError:  # the same form sent twice at once: the first one made the post
+        session.rollback()
+        duplicate = posting.post_by_key(session, key)
+        if duplicate is None:
+            raise
+        return redirect(post_location(duplicate))
     flash(HELD_MESSAGE if post.status != PUBLISHED else "Your reply has been posted.", "success")
     return redirect(post_location(post))
 
@@ -264,6 +326,9 @@ def edit(post_id: int):
         form = EditForm(formdata=None, data={"body": post.body_source})
         return render_template("forum/edit.html", form=form, preview=None, post=post, topic=post.topic)
     form = EditForm()
+    expired = _form_expired("forum/edit.html", form, post=post, topic=post.topic)
+    if expired:
+        return expired
     if form.is_preview or not form.validate():
         return _editor_response("forum/edit.html", form, post=post, topic=post.topic)
     if form.honeypot_filled:
@@ -298,6 +363,9 @@ def report(post_id: int):
         flash(already, "info")
         return redirect(post_location(post))
     form = ReportForm()
+    expired = _form_expired("forum/report.html", form, post=post, topic=post.topic) if request.method == "POST" else None
+    if expired:
+        return expired
     if request.method == "POST":
         if form.validate():
             session.add(Report(post_id=post.id, reporter_id=me.id, reason=form.reason.data))

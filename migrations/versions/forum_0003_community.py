@@ -1,8 +1,10 @@
-"""forum community: page discussion slot for published topics only
+"""forum community: discussion slot, submission keys
 
-A held or removed "Discuss this article" topic no longer takes the page's
-discussion: the unique constraint on topics.page_slug becomes a unique index
-over published topics only.
+- A held or removed "Discuss this article" topic no longer takes the page's
+  discussion: the unique constraint on topics.page_slug becomes a unique
+  index over published topics only.
+- posts.submission_key (unique) names the form submission that made a post,
+  so the same form sent twice at once makes one post.
 
 Revision ID: forum_0003
 Revises: 0002
@@ -26,9 +28,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_topics_page_slug"), ["page_slug"], unique=False)
         batch_op.create_index("uq_topics_page_slug_published", ["page_slug"], unique=True,
                               sqlite_where=PUBLISHED_ONLY, postgresql_where=PUBLISHED_ONLY)
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("submission_key", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_posts_submission_key"), ["submission_key"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_posts_submission_key"), type_="unique")
+        batch_op.drop_column("submission_key")
     with op.batch_alter_table("topics", schema=None) as batch_op:
         batch_op.drop_index("uq_topics_page_slug_published")
         batch_op.drop_index(batch_op.f("ix_topics_page_slug"))
