@@ -110,3 +110,12 @@ def test_edit_and_report_pages_with_the_keyboard_are_axe_clean(app, page, live_s
     tab_to(page, "main form button[type=submit]")
     press_enter_and_wait(page)
     assert "Thank you for your report" in page.locator("main").inner_text()
+
+
+def test_forum_rules_reached_with_the_keyboard_and_axe_clean(page, live_server):
+    page.goto(live_server + "/forum/")
+    tab_to(page, "a[href='/forum/rules']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Forum rules"
+    assert "116 123" in page.locator("main").inner_text()
+    assert_axe_clean(page)

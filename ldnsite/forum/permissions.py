@@ -43,7 +43,7 @@ def _suspension_message(suspension: Suspension) -> str:
     )
     return (
         f"Your account is suspended {until}, so you cannot post or report. "
-        f"Reason given: {suspension.reason} If you think this is a mistake, contact the moderators."
+        f"Reason given: {suspension.reason} If you think this is a mistake, you can appeal: see the forum rules at /forum/rules#appeal."
     )
 
 

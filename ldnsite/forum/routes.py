@@ -171,6 +171,11 @@ def index():
     return render_template("forum/index.html", listing=listing)
 
 
+@bp.get("/rules")
+def rules():
+    return render_template("forum/rules.html")
+
+
 @bp.get("/t/<int:topic_id>")
 def topic(topic_id: int):
     session = get_session()
