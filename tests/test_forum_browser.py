@@ -103,9 +103,11 @@ def test_edit_and_report_pages_with_the_keyboard_are_axe_clean(app, page, live_s
     press_enter_and_wait(page)
     tab_to(page, "main form button[type=submit]")
     press_enter_and_wait(page)
-    assert "Enter a reason for your report" in page.locator(".error-summary").inner_text()
+    assert "Choose why you are reporting this post" in page.locator(".error-summary").inner_text()
     assert_axe_clean(page)
     tab_to(page, "#reason")
+    page.keyboard.press("Space")
+    tab_to(page, "#details")
     page.keyboard.type("Advises stopping prescribed medicine.")
     tab_to(page, "main form button[type=submit]")
     press_enter_and_wait(page)
@@ -118,4 +120,35 @@ def test_forum_rules_reached_with_the_keyboard_and_axe_clean(page, live_server):
     press_enter_and_wait(page)
     assert page.locator("h1").inner_text() == "Forum rules"
     assert "116 123" in page.locator("main").inner_text()
+    assert_axe_clean(page)
+
+
+def test_report_with_the_keyboard_shows_the_confirmation_at_the_post(app, page, live_server, make_member, make_user,
+                                                                      make_topic, make_post):
+    author = make_user("author@example.com", "Author")
+    topic_id, _ = make_topic(author)
+    for n in range(12):
+        make_post(topic_id, author, f"Reply number {n}, long enough to take some room on the page.")
+    target = make_post(topic_id, author, "Take 50 mg of naltrexone, it is the same thing.")
+    browser_sign_in(app, page, live_server, make_member("reporter@example.com", "Reporter"))
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, f"a[href='/forum/p/{target}/report']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Report a post"
+    assert_axe_clean(page)
+    tab_to(page, "#reason")
+    page.keyboard.press("ArrowDown")  # from the first reason to the second
+    assert page.evaluate("document.activeElement.value") == "medical"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "details"
+    page.keyboard.type("Suggests a full dose instead of a low dose.")
+    tab_to(page, "button[type=submit]")
+    press_enter_and_wait(page)
+    notice = page.locator(f"#post-{target} .forum-landing")
+    assert notice.is_visible() and "Thank you for your report" in notice.inner_text()
+    # Chromium scrolls to the anchor just after the load event: wait for it (it fails if it never comes).
+    page.wait_for_function("id => { const r = document.getElementById(id).getBoundingClientRect();"
+                           " return r.top >= 0 && r.top < window.innerHeight; }", arg=f"post-{target}", timeout=5000)
+    box = notice.bounding_box()
+    assert 0 <= box["y"] < page.viewport_size["height"]  # on screen where the page jumped to
     assert_axe_clean(page)

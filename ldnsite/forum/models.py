@@ -81,7 +81,10 @@ class Report(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)  # what moderators read: the chosen reason
+    # The chosen reason's key (forms.REPORT_REASONS); "at_risk" puts the post first in the queue, marked urgent.
+    category: Mapped[str | None] = mapped_column(String(16))
+    details: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

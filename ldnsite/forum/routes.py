@@ -6,6 +6,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -37,6 +38,10 @@ FORM_EXPIRED = (
     "This form had expired (forms last {hours} hours), so nothing was posted yet. "
     "Your text is kept below: check it, then send it again."
 )
+REPORT_THANKS = (
+    "Thank you for your report. A moderator will look at the post. The member who wrote it will not see who reported it."
+)
+LANDING_KEY = "forum_landing"
 HONEYPOT_MESSAGE = "Your post could not be accepted. If you are a person, please leave the last field empty and try again."
 
 
@@ -151,6 +156,27 @@ def _form_expired(template: str, form, **context):
     return render_template(template, form=form, preview=None, **context), 400
 
 
+def land_on(post: Post, message: str, category: str = "success"):
+    """Go to the post and say what happened there, inside the post the page jumps to.
+
+    Why not a flash at the top: the page scrolls to the post's anchor, far
+    below a message at the top, so the member would never see it.
+    """
+    flask_session[LANDING_KEY] = {"post": post.id, "message": message, "category": category}
+    return redirect(post_location(post))
+
+
+def _landing_for(posts: list[Post]) -> dict | None:
+    """The message for a post on this page; one for a post not shown here goes to the top instead."""
+    landing = flask_session.pop(LANDING_KEY, None)
+    if not landing:
+        return None
+    if any(p.id == landing.get("post") for p in posts):
+        return landing
+    flash(landing.get("message", ""), landing.get("category", "info"))
+    return None
+
+
 def _editor_response(template: str, form, status_if_valid: int = 200, **context):
     """Render a form again: with the preview when asked for, with errors (422) when invalid."""
     valid = form.validate()
@@ -194,7 +220,7 @@ def topic(topic_id: int):
     reply_refusal = permissions.refusal_to_reply(session, me, topic) if me is not None else None
     reply_form = ReplyForm(formdata=None) if me is not None and reply_refusal is None and listing.page == listing.pages else None
     return render_template("forum/topic.html", topic=topic, listing=listing, editable=editable,
-                           reply_form=reply_form, reply_refusal=reply_refusal)
+                           reply_form=reply_form, reply_refusal=reply_refusal, landing=_landing_for(listing.items))
 
 
 @bp.get("/discuss/<slug>")
@@ -313,8 +339,7 @@ def reply(topic_id: int):
         if duplicate is None:
             raise
         return redirect(post_location(duplicate))
-    flash(HELD_MESSAGE if post.status != PUBLISHED else "Your reply has been posted.", "success")
-    return redirect(post_location(post))
+    return land_on(post, HELD_MESSAGE if post.status != PUBLISHED else "Your reply has been posted.")
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
@@ -345,8 +370,7 @@ def edit(post_id: int):
         form.form_errors.append(EDIT_LOST)
         return render_template("forum/edit.html", form=form, preview=None, post=post, topic=post.topic), 409
     session.commit()
-    flash(EDIT_HELD if result.held else "Your changes have been saved.", "success")
-    return redirect(post_location(post))
+    return land_on(post, EDIT_HELD if result.held else "Your changes have been saved.")
 
 
 @bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
@@ -365,22 +389,20 @@ def report(post_id: int):
         abort(403, refusal)
     already = "You have already reported this post. Thank you: a moderator will look at it, and reporting it again is not needed."
     if session.scalar(select(Report.id).where(Report.post_id == post.id, Report.reporter_id == me.id)) is not None:
-        flash(already, "info")
-        return redirect(post_location(post))
+        return land_on(post, already, "info")
     form = ReportForm()
     expired = _form_expired("forum/report.html", form, post=post, topic=post.topic) if request.method == "POST" else None
     if expired:
         return expired
     if request.method == "POST":
         if form.validate():
-            session.add(Report(post_id=post.id, reporter_id=me.id, reason=form.reason.data))
+            session.add(Report(post_id=post.id, reporter_id=me.id, reason=form.label, category=form.category,
+                               details=form.detail_text))
             try:
                 session.commit()
             except IntegrityError:  # the same report sent twice at once
                 session.rollback()
-                flash(already, "info")
-                return redirect(post_location(post))
-            flash("Thank you for your report. A moderator will look at the post.", "success")
-            return redirect(post_location(post))
+                return land_on(post, already, "info")
+            return land_on(post, REPORT_THANKS)
         return render_template("forum/report.html", form=form, post=post, topic=post.topic), 422
     return render_template("forum/report.html", form=form, post=post, topic=post.topic)

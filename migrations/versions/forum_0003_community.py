@@ -5,6 +5,8 @@
   index over published topics only.
 - posts.submission_key (unique) names the form submission that made a post,
   so the same form sent twice at once makes one post.
+- reports.category and reports.details: the reason chosen from the list, and
+  the reporter's optional details.
 
 Revision ID: forum_0003
 Revises: 0002
@@ -31,9 +33,15 @@ def upgrade() -> None:
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("submission_key", sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_posts_submission_key"), ["submission_key"])
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("category", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("details", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.drop_column("details")
+        batch_op.drop_column("category")
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_posts_submission_key"), type_="unique")
         batch_op.drop_column("submission_key")
