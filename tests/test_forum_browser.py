@@ -152,3 +152,24 @@ def test_report_with_the_keyboard_shows_the_confirmation_at_the_post(app, page, 
     box = notice.bounding_box()
     assert 0 <= box["y"] < page.viewport_size["height"]  # on screen where the page jumped to
     assert_axe_clean(page)
+
+
+def test_suspension_notice_is_axe_clean_and_its_appeal_link_reachable(app, page, live_server, make_member, moderator):
+    from datetime import timedelta
+
+    from ldnsite.db import get_session, utcnow
+    from ldnsite.moderation.models import Suspension
+
+    member = make_member()
+    with app.app_context():
+        session = get_session()
+        session.add(Suspension(user_id=member.id, moderator_id=moderator.id, reason="Selling medicines.",
+                               ends_at=utcnow() + timedelta(days=7)))
+        session.commit()
+    browser_sign_in(app, page, live_server, member)
+    page.goto(live_server + "/forum/")
+    assert page.locator(".forum-suspended").is_visible()
+    assert_axe_clean(page)
+    tab_to(page, ".forum-suspended a[href='/forum/rules#appeal']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Forum rules"

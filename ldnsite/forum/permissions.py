@@ -10,37 +10,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Topic
 from ldnsite.moderation.models import Suspension
+from ldnsite.moderation.suspensions import active_suspension
 
 UNVERIFIED = "Confirm your email address before you post or report: use the link in the email we sent you when you registered."
 LOCKED = "This topic is locked, so no new replies can be added. You can still read it, or start a new topic."
 
 
-def active_suspension(session: Session, user_id: int) -> Suspension | None:
-    """The suspension in force now, read straight from the table so a new one applies at once."""
-    now = utcnow()
-    return session.scalars(
-        select(Suspension)
-        .where(
-            Suspension.user_id == user_id,
-            Suspension.lifted_at.is_(None),
-            or_(Suspension.ends_at.is_(None), Suspension.ends_at > now),
-        )
-        .order_by(Suspension.id.desc())
-        .limit(1)
-    ).first()
+def suspended_until(suspension: Suspension) -> str:
+    return f"until {suspension.ends_at:%-d %B %Y at %H:%M} UTC" if suspension.ends_at else "until a moderator lifts it"
 
 
 def _suspension_message(suspension: Suspension) -> str:
-    until = (
-        f"until {suspension.ends_at:%-d %B %Y at %H:%M} UTC" if suspension.ends_at else "until a moderator lifts it"
-    )
+    until = suspended_until(suspension)
     return (
         f"Your account is suspended {until}, so you cannot post or report. "
         f"Reason given: {suspension.reason} If you think this is a mistake, you can appeal: see the forum rules at /forum/rules#appeal."

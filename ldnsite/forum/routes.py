@@ -19,6 +19,7 @@ from ldnsite.extensions import limiter
 from ldnsite.forum import bp, permissions, posting, queries
 from ldnsite.forum.forms import BODY_MAX, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
+from ldnsite.moderation.suspensions import active_suspension
 from ldnsite.security.errors import render_error
 from ldnsite.security.sanitize import render_post
 
@@ -100,6 +101,19 @@ def member_required(view):
 
 def _me():
     return current_user._get_current_object()
+
+
+def _my_suspension(session):
+    """The signed-in member's suspension in force, for the notice shown in place of the posting buttons."""
+    return active_suspension(session, current_user.id) if current_user.is_authenticated else None
+
+
+def _refuse_suspended(session):
+    """A suspended member who opens a posting form gets the notice (end date, reason, appeal), with 403."""
+    suspension = _my_suspension(session)
+    if suspension is not None:
+        return render_template("forum/suspended.html", suspension=suspension), 403
+    return None
 
 
 def _topic_or_404(session, topic_id: int) -> Topic:
@@ -191,10 +205,11 @@ def _editor_response(template: str, form, status_if_valid: int = 200, **context)
 
 @bp.get("/")
 def index():
-    listing = queries.topic_list(get_session(), current_user, request.args.get("page", 1, type=int))
+    session = get_session()
+    listing = queries.topic_list(session, current_user, request.args.get("page", 1, type=int))
     if listing is None:
         abort(404)
-    return render_template("forum/index.html", listing=listing)
+    return render_template("forum/index.html", listing=listing, suspension=_my_suspension(session))
 
 
 @bp.get("/rules")
@@ -220,7 +235,8 @@ def topic(topic_id: int):
     reply_refusal = permissions.refusal_to_reply(session, me, topic) if me is not None else None
     reply_form = ReplyForm(formdata=None) if me is not None and reply_refusal is None and listing.page == listing.pages else None
     return render_template("forum/topic.html", topic=topic, listing=listing, editable=editable,
-                           reply_form=reply_form, reply_refusal=reply_refusal, landing=_landing_for(listing.items))
+                           reply_form=reply_form, reply_refusal=reply_refusal, landing=_landing_for(listing.items),
+                           suspension=_my_suspension(session) if reply_refusal else None)
 
 
 @bp.get("/discuss/<slug>")
@@ -253,7 +269,7 @@ def new_topic():
     me = _me()
     refusal = permissions.refusal_to_participate(session, me)
     if refusal:
-        abort(403, refusal)
+        return _refuse_suspended(session) or abort(403, refusal)
     form = TopicForm()
     slug = (form.page_slug.data if request.method == "POST" else request.args.get("page_slug")) or None
     article = None
@@ -315,7 +331,7 @@ def reply(topic_id: int):
     me = _me()
     refusal = permissions.refusal_to_reply(session, me, topic)
     if refusal:
-        abort(403, refusal)
+        return _refuse_suspended(session) or abort(403, refusal)
     form = ReplyForm()
     if request.method == "GET":
         return render_template("forum/reply.html", form=form, preview=None, topic=topic)
@@ -386,7 +402,7 @@ def report(post_id: int):
         abort(403, "You cannot report your own post. You can edit it for a short time after posting, or ask a moderator for help.")
     refusal = permissions.refusal_to_participate(session, me)
     if refusal:
-        abort(403, refusal)
+        return _refuse_suspended(session) or abort(403, refusal)
     already = "You have already reported this post. Thank you: a moderator will look at it, and reporting it again is not needed."
     if session.scalar(select(Report.id).where(Report.post_id == post.id, Report.reporter_id == me.id)) is not None:
         return land_on(post, already, "info")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from ldnsite.accounts.models import User
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
 from ldnsite.moderation.models import ModerationLog, Suspension
-from ldnsite.moderation.suspensions import active_condition
+from ldnsite.moderation.suspensions import active_condition, ending_last
 
 PER_PAGE = 20
 
@@ -125,8 +125,11 @@ def author_histories(session: Session, user_ids: set[int]) -> dict[int, AuthorHi
         select(Suspension.user_id, func.count()).where(Suspension.user_id.in_(user_ids)).group_by(Suspension.user_id)
     ):
         histories[uid].suspensions = count
+    in_force: dict[int, list[Suspension]] = {}
     for suspension in session.scalars(select(Suspension).where(Suspension.user_id.in_(user_ids), active_condition())):
-        histories[suspension.user_id].active_suspension = suspension
+        in_force.setdefault(suspension.user_id, []).append(suspension)
+    for uid, rows in in_force.items():
+        histories[uid].active_suspension = ending_last(rows)
     return histories
 
 
