@@ -173,3 +173,21 @@ def test_suspension_notice_is_axe_clean_and_its_appeal_link_reachable(app, page,
     tab_to(page, ".forum-suspended a[href='/forum/rules#appeal']")
     press_enter_and_wait(page)
     assert page.locator("h1").inner_text() == "Forum rules"
+
+
+def test_crisis_support_is_shown_to_the_writer_at_once_and_is_axe_clean(app, page, live_server, make_member, make_topic):
+    member = make_member()
+    topic_id, _ = make_topic(member, title="A hard week")
+    browser_sign_in(app, page, live_server, member)
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, "#body")
+    page.keyboard.type("Some nights I want to end my life.")
+    tab_to(page, "button[name=submit]")
+    press_enter_and_wait(page)
+    panel = page.locator(".forum-crisis")
+    assert panel.is_visible()
+    for number in ("116 123", "999", "NHS 111", "local emergency number"):
+        assert number in panel.inner_text()
+    assert_axe_clean(page)
+    page.emulate_media(color_scheme="dark")
+    assert_axe_clean(page)

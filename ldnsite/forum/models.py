@@ -55,6 +55,9 @@ class Post(Base):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime)
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     removal_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when the text suggests someone may be at risk (forum.crisis): first in the moderation queue,
+    # marked urgent, until a moderator has dealt with it.
+    urgent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     # Names the form submission that made the post, so the same form sent twice makes one post.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 

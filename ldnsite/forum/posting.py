@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
+from ldnsite.forum import crisis
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, PostRevision, Topic
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.search.outbox import enqueue
@@ -113,7 +114,8 @@ def create_topic(session: Session, user: User, title: str, source: str, page_slu
     topic = Topic(title=title, author_id=user.id, page_slug=page_slug or None, status=PENDING if held else PUBLISHED,
                   created_at=now, last_activity_at=now)
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
-                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key)
+                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
+                urgent_at=now if crisis.suggests_risk(title, source) else None)
     session.add_all([topic, post])
     session.flush()
     enqueue(session, "topic", topic.id)
@@ -126,7 +128,8 @@ def create_reply(session: Session, user: User, topic: Topic, source: str, key: s
     held = should_hold(session, user, source, body_html)
     now = utcnow()
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
-                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key)
+                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
+                urgent_at=now if crisis.suggests_risk(source) else None)
     session.add(post)
     if not held:
         topic.last_activity_at = now
@@ -167,6 +170,8 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
         link_count(source, body_html) > link_count(old_source, old_html)
     )
     values = {"body_source": source, "body_html": body_html, "edited_at": utcnow()}
+    if post.urgent_at is None and crisis.suggests_risk(source):
+        values["urgent_at"] = values["edited_at"]
     if rehold:
         values.update(status=PENDING, approved_at=None, approved_by_id=None)
     result = session.execute(

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from ldnsite.db import get_session
 from ldnsite.extensions import limiter
 from ldnsite.forum import bp, permissions, posting, queries
-from ldnsite.forum.forms import BODY_MAX, EditForm, ReplyForm, ReportForm, TopicForm
+from ldnsite.forum.forms import AT_RISK, BODY_MAX, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
 from ldnsite.moderation.suspensions import active_suspension
 from ldnsite.security.errors import render_error
@@ -41,6 +41,9 @@ FORM_EXPIRED = (
 )
 REPORT_THANKS = (
     "Thank you for your report. A moderator will look at the post. The member who wrote it will not see who reported it."
+)
+REPORT_AT_RISK_THANKS = (
+    "Thank you for telling us. Moderators see reports that someone may be at risk first, marked urgent."
 )
 LANDING_KEY = "forum_landing"
 HONEYPOT_MESSAGE = "Your post could not be accepted. If you are a person, please leave the last field empty and try again."
@@ -170,13 +173,13 @@ def _form_expired(template: str, form, **context):
     return render_template(template, form=form, preview=None, **context), 400
 
 
-def land_on(post: Post, message: str, category: str = "success"):
+def land_on(post: Post, message: str, category: str = "success", crisis: bool = False):
     """Go to the post and say what happened there, inside the post the page jumps to.
 
     Why not a flash at the top: the page scrolls to the post's anchor, far
     below a message at the top, so the member would never see it.
     """
-    flask_session[LANDING_KEY] = {"post": post.id, "message": message, "category": category}
+    flask_session[LANDING_KEY] = {"post": post.id, "message": message, "category": category, "crisis": crisis}
     return redirect(post_location(post))
 
 
@@ -419,6 +422,7 @@ def report(post_id: int):
             except IntegrityError:  # the same report sent twice at once
                 session.rollback()
                 return land_on(post, already, "info")
-            return land_on(post, REPORT_THANKS)
+            at_risk = form.category == AT_RISK
+            return land_on(post, REPORT_AT_RISK_THANKS if at_risk else REPORT_THANKS, crisis=at_risk)
         return render_template("forum/report.html", form=form, post=post, topic=post.topic), 422
     return render_template("forum/report.html", form=form, post=post, topic=post.topic)

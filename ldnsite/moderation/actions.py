@@ -133,7 +133,8 @@ def _post_url(post: Post) -> str:
 def remove_post(session: Session, post: Post, moderator: User, reason: str) -> Outcome:
     now = utcnow()
     previous = _move_post(session, post.id, (PENDING, PUBLISHED),
-                          {"status": REMOVED, "removed_at": now, "removed_by_id": moderator.id, "removal_reason": reason})
+                          {"status": REMOVED, "removed_at": now, "removed_by_id": moderator.id, "removal_reason": reason,
+                           "urgent_at": None})
     if previous is None:
         _current_status(session, post.id)
         return Outcome(False, "This post was already removed. Nothing changed.")
@@ -197,7 +198,8 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
 
 def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
     now = utcnow()
-    previous = _move_post(session, post.id, (PENDING,), {"status": PUBLISHED, "approved_at": now, "approved_by_id": moderator.id})
+    previous = _move_post(session, post.id, (PENDING,), {"status": PUBLISHED, "approved_at": now, "approved_by_id": moderator.id,
+                                                         "urgent_at": None})
     if previous is None:
         status = _current_status(session, post.id)
         if status == PUBLISHED:
@@ -226,19 +228,25 @@ def _notify_reply(session: Session, post: Post) -> None:
 
 
 def dismiss_reports(session: Session, post: Post, moderator: User) -> Outcome:
+    """Close the open reports and the urgent mark: a moderator has dealt with the post, which stays."""
     result = session.execute(
         update(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))
         .values(resolved_at=utcnow(), resolved_by_id=moderator.id, resolution="dismissed"),
         execution_options=NO_SYNC,
     )
-    if result.rowcount == 0:
+    count = result.rowcount
+    urgent = session.execute(
+        update(Post).where(Post.id == post.id, Post.urgent_at.is_not(None)).values(urgent_at=None), execution_options=NO_SYNC
+    ).rowcount
+    if count == 0 and urgent == 0:
         session.rollback()
         return Outcome(False, "This post has no open reports. Nothing changed.")
-    count = result.rowcount
-    log_action(session, moderator, "dismiss_reports", "post", post.id,
-               reason=f"{count} report{'s' if count != 1 else ''} dismissed; the post stays")
+    parts = [f"{count} report{'s' if count != 1 else ''} dismissed"] if count else []
+    if urgent:
+        parts.append("urgent mark cleared")
+    log_action(session, moderator, "dismiss_reports", "post", post.id, reason="; ".join(parts) + "; the post stays")
     session.commit()
-    return Outcome(True, f"{count} report{'s' if count != 1 else ''} dismissed. The post stays as it is.")
+    return Outcome(True, "; ".join(parts).capitalize() + ". The post stays as it is.")
 
 
 # ---- topics --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ldnsite.accounts.models import User
+from ldnsite.forum.forms import AT_RISK
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
 from ldnsite.moderation.models import ModerationLog, Suspension
 from ldnsite.moderation.suspensions import active_condition, ending_last
@@ -49,32 +50,44 @@ class QueueItem:
     is_first: bool
     reports: list[Report] = field(default_factory=list)
     history: AuthorHistory = field(default_factory=AuthorHistory)
+    urgent: bool = False
 
 
 def _open_reports():
     return (
-        select(Report.post_id.label("post_id"), func.min(Report.created_at).label("first_report"))
+        select(Report.post_id.label("post_id"), func.min(Report.created_at).label("first_report"),
+               func.max(case((Report.category == AT_RISK, 1), else_=0)).label("at_risk"))
         .where(Report.resolved_at.is_(None))
         .group_by(Report.post_id)
         .subquery()
     )
 
 
+def _queue_condition(reports):
+    """Held posts; published posts with open reports or marked urgent (someone may be at risk)."""
+    return or_(Post.status == PENDING,
+               and_(Post.status == PUBLISHED, or_(reports.c.post_id.is_not(None), Post.urgent_at.is_not(None))))
+
+
 def queue_page(session: Session, page: int) -> Page:
-    """Held posts and reported posts, oldest first: a held post by when it was written,
-    a reported one by its first open report."""
+    """Urgent posts first (someone may be at risk), then held and reported posts, oldest first:
+    a held post by when it was written, a reported one by its first open report."""
     reports = _open_reports()
-    flagged_at = case((Post.status == PENDING, Post.created_at), else_=reports.c.first_report)
-    condition = or_(Post.status == PENDING, and_(Post.status == PUBLISHED, reports.c.post_id.is_not(None)))
-    base = select(Post).outerjoin(reports, reports.c.post_id == Post.id).where(condition)
+    urgent = or_(Post.urgent_at.is_not(None), reports.c.at_risk == 1)
+    flagged_at = case((Post.status == PENDING, Post.created_at),
+                      else_=func.coalesce(reports.c.first_report, Post.urgent_at))
+    base = select(Post).outerjoin(reports, reports.c.post_id == Post.id).where(_queue_condition(reports))
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    urgent_first = case((urgent, 0), else_=1)
     rows = session.execute(
-        base.add_columns(flagged_at.label("flagged_at"))
+        base.add_columns(flagged_at.label("flagged_at"), urgent_first.label("urgent_rank"))
         .options(selectinload(Post.topic), selectinload(Post.author))
-        .order_by(flagged_at, Post.id)
+        .order_by(urgent_first, flagged_at, Post.id)
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
+    urgent_ids = {post.id for post, _, rank in rows if rank == 0}
+    rows = [(post, flagged) for post, flagged, _ in rows]
     post_ids = [post.id for post, _ in rows]
     topic_ids = {post.topic_id for post, _ in rows}
     firsts = set(session.scalars(select(func.min(Post.id)).where(Post.topic_id.in_(topic_ids)).group_by(Post.topic_id))) if rows else set()
@@ -92,13 +105,13 @@ def queue_page(session: Session, page: int) -> Page:
         for report in item_reports:
             report.reporter_name = reporters.get(report.reporter_id)  # type: ignore[attr-defined]
         items.append(QueueItem(post=post, flagged_at=flagged, is_first=post.id in firsts, reports=item_reports,
-                               history=histories.get(post.author_id, AuthorHistory())))
+                               history=histories.get(post.author_id, AuthorHistory()), urgent=post.id in urgent_ids))
     return Page(items=items, page=page, pages=page_count(total), total=total)
 
 
 def queue_size(session: Session) -> int:
     reports = _open_reports()
-    condition = or_(Post.status == PENDING, and_(Post.status == PUBLISHED, reports.c.post_id.is_not(None)))
+    condition = _queue_condition(reports)
     return session.scalar(select(func.count(Post.id)).outerjoin(reports, reports.c.post_id == Post.id).where(condition)) or 0
 
 
