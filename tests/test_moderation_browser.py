@@ -185,3 +185,33 @@ def test_an_urgent_post_comes_first_and_is_dealt_with_by_keyboard(page, live_ser
     press_enter_and_wait(page)
     assert "Urgent mark cleared" in page.locator(".notice").inner_text()
     assert page.locator(f"#item-{urgent}").count() == 0
+
+
+def test_watched_words_page_by_keyboard_error_then_add_then_remove(page, live_server, board, member, moderator):
+    sign_in_by_keyboard(page, live_server)
+    skip_to_main(page)
+    tab_to(page, "nav.moderation-nav a[href='/moderation/words']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Watched words"
+    assert_axe_clean(page)
+    tab_to(page, "#phrase")
+    page.keyboard.type("buy now")
+    tab_to(page, "#action")
+    page.keyboard.press("ArrowDown")  # to "Refuse"
+    assert page.evaluate("document.activeElement.value") == "refuse"
+    tab_to(page, "main form button[type=submit]")
+    press_enter_and_wait(page)
+    assert "because you chose Refuse" in page.locator(".error-summary").inner_text()
+    assert_axe_clean(page)
+    tab_to(page, "#message")
+    page.keyboard.type("Please do not advertise in the forum.")
+    tab_to(page, "main form.moderation-words-form button[type=submit]")
+    press_enter_and_wait(page)
+    assert "“buy now” is now watched" in page.locator(".notice").inner_text()
+    assert_axe_clean(page)
+    page.emulate_media(color_scheme="dark")
+    assert_axe_clean(page)
+    skip_to_main(page)
+    tab_to(page, "main table button[type=submit]")
+    press_enter_and_wait(page)
+    assert "“buy now” is no longer watched." in page.locator(".notice").inner_text()

@@ -58,6 +58,8 @@ class Post(Base):
     # Set when the text suggests someone may be at risk (forum.crisis): first in the moderation queue,
     # marked urgent, until a moderator has dealt with it.
     urgent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # Why a moderator should look at this post (a watched word it uses); cleared when one has.
+    flag_reason: Mapped[str | None] = mapped_column(String(300))
     # Names the form submission that made the post, so the same form sent twice makes one post.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 

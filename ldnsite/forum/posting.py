@@ -21,6 +21,7 @@ from ldnsite.db import utcnow
 from ldnsite.forum import crisis
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, PostRevision, Topic
 from ldnsite.forum.notifications import notify_reply
+from ldnsite.moderation import watched_words
 from ldnsite.search.outbox import enqueue
 from ldnsite.security.sanitize import render_post
 
@@ -108,14 +109,16 @@ def post_by_key(session: Session, key: str) -> Post | None:
 
 def create_topic(session: Session, user: User, title: str, source: str, page_slug: str | None = None,
                  key: str | None = None) -> tuple[Topic, Post]:
+    match = _watched(session, user, title, source)
     body_html = render_post(source)
-    held = should_hold(session, user, source, body_html)
+    held = should_hold(session, user, source, body_html) or (match is not None and match.action == watched_words.HOLD)
     now = utcnow()
     topic = Topic(title=title, author_id=user.id, page_slug=page_slug or None, status=PENDING if held else PUBLISHED,
                   created_at=now, last_activity_at=now)
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
                 status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
-                urgent_at=now if crisis.suggests_risk(title, source) else None)
+                urgent_at=now if crisis.suggests_risk(title, source) else None,
+                flag_reason=match.note if match else None)
     session.add_all([topic, post])
     session.flush()
     enqueue(session, "topic", topic.id)
@@ -124,12 +127,14 @@ def create_topic(session: Session, user: User, title: str, source: str, page_slu
 
 
 def create_reply(session: Session, user: User, topic: Topic, source: str, key: str | None = None) -> Post:
+    match = _watched(session, user, source)
     body_html = render_post(source)
-    held = should_hold(session, user, source, body_html)
+    held = should_hold(session, user, source, body_html) or (match is not None and match.action == watched_words.HOLD)
     now = utcnow()
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
                 status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
-                urgent_at=now if crisis.suggests_risk(source) else None)
+                urgent_at=now if crisis.suggests_risk(source) else None,
+                flag_reason=match.note if match else None)
     session.add(post)
     if not held:
         topic.last_activity_at = now
@@ -138,6 +143,20 @@ def create_reply(session: Session, user: User, topic: Topic, source: str, key: s
     if post.status == PUBLISHED:
         notify_reply(session, post)
     return post
+
+
+class Refused(ValueError):
+    """The text uses a watched word whose action is to refuse: the message is for the member."""
+
+
+def _watched(session: Session, user: User, *texts: str | None):
+    """The strongest watched word in the texts; moderators' own posts are not checked."""
+    if user.is_moderator:
+        return None
+    match = watched_words.strongest_match(session, *texts)
+    if match is not None and match.action == watched_words.REFUSE:
+        raise Refused(match.refusal)
+    return match
 
 
 def link_count(source: str, body_html: str) -> int:
@@ -165,11 +184,17 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
         return EditResult(saved=False)
     if source == old_source:
         return EditResult(saved=True)
+    match = None if user.is_moderator else watched_words.newly_used(session, (old_source,), (source,))
+    if match is not None and match.action == watched_words.REFUSE:
+        raise Refused(match.refusal)
     body_html = render_post(source)
-    rehold = expected == PUBLISHED and under_review(session, user) and (
-        link_count(source, body_html) > link_count(old_source, old_html)
+    adds_link = link_count(source, body_html) > link_count(old_source, old_html)
+    rehold = expected == PUBLISHED and (
+        (adds_link and under_review(session, user)) or (match is not None and match.action == watched_words.HOLD)
     )
     values = {"body_source": source, "body_html": body_html, "edited_at": utcnow()}
+    if match is not None:
+        values["flag_reason"] = match.note
     if post.urgent_at is None and crisis.suggests_risk(source):
         values["urgent_at"] = values["edited_at"]
     if rehold:

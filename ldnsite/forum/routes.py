@@ -28,7 +28,7 @@ HELD_MESSAGE = (
     "New members' first posts, and posts with links from members with no approved posts, are checked before they appear."
 )
 EDIT_HELD = (
-    "Your changes have been saved. Because they add a link, the post is waiting for a moderator again: "
+    "Your changes have been saved. Because of what they add, the post is waiting for a moderator again: "
     "only you can see it until it is approved."
 )
 EDIT_LOST = (
@@ -310,6 +310,10 @@ def new_topic():
     try:
         topic, post = posting.create_topic(session, me, form.title.data, form.body.data, page_slug=slug, key=key)
         session.commit()
+    except posting.Refused as refused:
+        session.rollback()
+        form.form_errors.append(str(refused))
+        return render_template("forum/new.html", form=form, preview=None, article=article), 422
     except IntegrityError:  # the same form sent twice at once, or another member started this article's discussion
         session.rollback()
         earlier = posting.post_by_key(session, key)
@@ -352,6 +356,10 @@ def reply(topic_id: int):
     try:
         post = posting.create_reply(session, me, topic, form.body.data, key=key)
         session.commit()
+    except posting.Refused as refused:
+        session.rollback()
+        form.form_errors.append(str(refused))
+        return render_template("forum/reply.html", form=form, preview=None, topic=topic), 422
     except IntegrityError:  # the same form sent twice at once: the first one made the post
         session.rollback()
         duplicate = posting.post_by_key(session, key)
@@ -382,7 +390,12 @@ def edit(post_id: int):
         return _editor_response("forum/edit.html", form, post=post, topic=post.topic)
     if form.honeypot_filled:
         abort(400, HONEYPOT_MESSAGE)
-    result = posting.edit_post(session, post, _me(), form.body.data)
+    try:
+        result = posting.edit_post(session, post, _me(), form.body.data)
+    except posting.Refused as refused:
+        session.rollback()
+        form.form_errors.append(str(refused))
+        return render_template("forum/edit.html", form=form, preview=None, post=post, topic=post.topic), 422
     if not result.saved:
         # A moderator removed the post while it was being edited: nothing is written, the text is kept on the page.
         session.refresh(post)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
@@ -134,7 +135,7 @@ def remove_post(session: Session, post: Post, moderator: User, reason: str) -> O
     now = utcnow()
     previous = _move_post(session, post.id, (PENDING, PUBLISHED),
                           {"status": REMOVED, "removed_at": now, "removed_by_id": moderator.id, "removal_reason": reason,
-                           "urgent_at": None})
+                           "urgent_at": None, "flag_reason": None})
     if previous is None:
         _current_status(session, post.id)
         return Outcome(False, "This post was already removed. Nothing changed.")
@@ -199,7 +200,7 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
 def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
     now = utcnow()
     previous = _move_post(session, post.id, (PENDING,), {"status": PUBLISHED, "approved_at": now, "approved_by_id": moderator.id,
-                                                         "urgent_at": None})
+                                                         "urgent_at": None, "flag_reason": None})
     if previous is None:
         status = _current_status(session, post.id)
         if status == PUBLISHED:
@@ -235,15 +236,19 @@ def dismiss_reports(session: Session, post: Post, moderator: User) -> Outcome:
         execution_options=NO_SYNC,
     )
     count = result.rowcount
-    urgent = session.execute(
-        update(Post).where(Post.id == post.id, Post.urgent_at.is_not(None)).values(urgent_at=None), execution_options=NO_SYNC
+    marks = session.execute(select(Post.urgent_at, Post.flag_reason).where(Post.id == post.id)).first()
+    cleared = session.execute(
+        update(Post).where(Post.id == post.id, or_(Post.urgent_at.is_not(None), Post.flag_reason.is_not(None)))
+        .values(urgent_at=None, flag_reason=None), execution_options=NO_SYNC
     ).rowcount
-    if count == 0 and urgent == 0:
+    if count == 0 and cleared == 0:
         session.rollback()
         return Outcome(False, "This post has no open reports. Nothing changed.")
     parts = [f"{count} report{'s' if count != 1 else ''} dismissed"] if count else []
-    if urgent:
+    if cleared and marks.urgent_at is not None:
         parts.append("urgent mark cleared")
+    if cleared and marks.flag_reason is not None:
+        parts.append("watched word flag cleared")
     log_action(session, moderator, "dismiss_reports", "post", post.id, reason="; ".join(parts) + "; the post stays")
     session.commit()
     return Outcome(True, "; ".join(parts).capitalize() + ". The post stays as it is.")
@@ -337,3 +342,48 @@ def change_role(session: Session, member: User, admin: User, role: str) -> Outco
             return Outcome(True, f"{member.display_name} is now a {role}.")
     session.rollback()
     return Outcome(False, "The role was being changed by someone else at the same time. Nothing changed; please try again.")
+
+
+# ---- watched words -------------------------------------------------------------------------
+
+
+def add_watched_word(session: Session, moderator: User, phrase: str, action: str, message: str | None) -> Outcome:
+    from ldnsite.forum.crisis import normalise
+    from ldnsite.moderation.models import WatchedWord
+    from ldnsite.moderation.watched_words import ACTION_LABELS
+
+    key = normalise(phrase)
+    if session.scalar(select(WatchedWord.id).where(WatchedWord.key == key)) is not None:
+        session.rollback()
+        return Outcome(False, f"“{phrase}” is already watched. Nothing changed: remove it first to change its action.")
+    word = WatchedWord(phrase=phrase, key=key, action=action, message=message or None, created_by_id=moderator.id,
+                       created_at=utcnow())
+    session.add(word)
+    try:
+        session.flush()
+    except IntegrityError:  # another moderator added it a moment ago
+        session.rollback()
+        return Outcome(False, f"“{phrase}” is already watched. Nothing changed.")
+    log_action(session, moderator, "add_watched_word", "watched_word", word.id,
+               reason=f"“{phrase}”: {ACTION_LABELS[action].lower()}" + (f". Message: {message}" if message else ""),
+               new=action)
+    session.commit()
+    return Outcome(True, f"“{phrase}” is now watched: {ACTION_LABELS[action].lower()}.")
+
+
+def remove_watched_word(session: Session, moderator: User, word_id: int) -> Outcome:
+    from sqlalchemy import delete
+
+    from ldnsite.moderation.models import WatchedWord
+
+    word = session.get(WatchedWord, word_id)
+    if word is None:
+        session.rollback()
+        return Outcome(False, "That watched word was already removed. Nothing changed.")
+    phrase, action = word.phrase, word.action
+    if session.execute(delete(WatchedWord).where(WatchedWord.id == word_id), execution_options=NO_SYNC).rowcount != 1:
+        session.rollback()
+        return Outcome(False, "That watched word was already removed. Nothing changed.")
+    log_action(session, moderator, "remove_watched_word", "watched_word", word_id, reason=f"“{phrase}”", previous=action)
+    session.commit()
+    return Outcome(True, f"“{phrase}” is no longer watched.")

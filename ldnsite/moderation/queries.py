@@ -66,7 +66,8 @@ def _open_reports():
 def _queue_condition(reports):
     """Held posts; published posts with open reports or marked urgent (someone may be at risk)."""
     return or_(Post.status == PENDING,
-               and_(Post.status == PUBLISHED, or_(reports.c.post_id.is_not(None), Post.urgent_at.is_not(None))))
+               and_(Post.status == PUBLISHED, or_(reports.c.post_id.is_not(None), Post.urgent_at.is_not(None),
+                                                  Post.flag_reason.is_not(None))))
 
 
 def queue_page(session: Session, page: int) -> Page:
@@ -75,7 +76,7 @@ def queue_page(session: Session, page: int) -> Page:
     reports = _open_reports()
     urgent = or_(Post.urgent_at.is_not(None), reports.c.at_risk == 1)
     flagged_at = case((Post.status == PENDING, Post.created_at),
-                      else_=func.coalesce(reports.c.first_report, Post.urgent_at))
+                      else_=func.coalesce(reports.c.first_report, Post.urgent_at, Post.edited_at, Post.created_at))
     base = select(Post).outerjoin(reports, reports.c.post_id == Post.id).where(_queue_condition(reports))
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     urgent_first = case((urgent, 0), else_=1)
@@ -184,6 +185,8 @@ ACTION_LABELS = {
     "suspend": "Suspended member",
     "lift_suspension": "Lifted suspension",
     "change_role": "Changed role",
+    "add_watched_word": "Added watched word",
+    "remove_watched_word": "Removed watched word",
 }
 
 
@@ -253,6 +256,9 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
         elif e.target_type == "topic":
             text = f"Topic “{topics.get(e.target_id, e.target_id)}”"
             url = f"/forum/t/{e.target_id}"
+        elif e.target_type == "watched_word":
+            text = f"Watched word {e.reason or e.target_id}"
+            url = "/moderation/words"
         elif e.target_type == "user":
             text = f"Member {users.get(e.target_id, e.target_id)}"
             url = f"/moderation/u/{e.target_id}"
@@ -260,3 +266,10 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
             text = f"{e.target_type} {e.target_id}"
         rows.append(LogRow(entry=e, label=ACTION_LABELS.get(e.action, e.action), target_label=text, target_url=url))
     return rows
+
+
+def watched_words(session: Session) -> list:
+    from ldnsite.moderation.models import WatchedWord
+
+    return list(session.scalars(select(WatchedWord).options(selectinload(WatchedWord.created_by))
+                                .order_by(WatchedWord.key)))

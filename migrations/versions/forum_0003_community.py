@@ -7,6 +7,9 @@
   so the same form sent twice at once makes one post.
 - posts.urgent_at: the text suggests someone may be at risk; first in the
   moderation queue until a moderator has dealt with it.
+- posts.flag_reason: why a moderator should look at a published post (a
+  watched word it uses).
+- watched_words: words and phrases moderators watch for, with an action.
 - reports.category and reports.details: the reason chosen from the list, and
   the reporter's optional details.
 
@@ -27,6 +30,19 @@ PUBLISHED_ONLY = sa.text("status = 'published'")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "watched_words",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("phrase", sa.String(length=100), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=8), nullable=False),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_watched_words_created_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_watched_words")),
+        sa.UniqueConstraint("key", name=op.f("uq_watched_words_key")),
+    )
     with op.batch_alter_table("topics", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_topics_page_slug"), type_="unique")
         batch_op.create_index(batch_op.f("ix_topics_page_slug"), ["page_slug"], unique=False)
@@ -36,6 +52,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("submission_key", sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_posts_submission_key"), ["submission_key"])
         batch_op.add_column(sa.Column("urgent_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("flag_reason", sa.String(length=300), nullable=True))
         batch_op.create_index(batch_op.f("ix_posts_urgent_at"), ["urgent_at"], unique=False)
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.add_column(sa.Column("category", sa.String(length=16), nullable=True))
@@ -49,9 +66,11 @@ def downgrade() -> None:
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_posts_urgent_at"))
         batch_op.drop_column("urgent_at")
+        batch_op.drop_column("flag_reason")
         batch_op.drop_constraint(batch_op.f("uq_posts_submission_key"), type_="unique")
         batch_op.drop_column("submission_key")
     with op.batch_alter_table("topics", schema=None) as batch_op:
         batch_op.drop_index("uq_topics_page_slug_published")
         batch_op.drop_index(batch_op.f("ix_topics_page_slug"))
         batch_op.create_unique_constraint(batch_op.f("uq_topics_page_slug"), ["page_slug"])
+    op.drop_table("watched_words")
