@@ -191,3 +191,28 @@ def test_crisis_support_is_shown_to_the_writer_at_once_and_is_axe_clean(app, pag
     assert_axe_clean(page)
     page.emulate_media(color_scheme="dark")
     assert_axe_clean(page)
+
+
+def test_follow_and_unfollow_a_topic_with_the_keyboard(app, page, live_server, make_member, make_user, make_topic):
+    from ldnsite.forum.follows import unfollow_token
+
+    author = make_user("author@example.com", "Author")
+    member = make_member()
+    topic_id, _ = make_topic(author, title="Morning stiffness")
+    browser_sign_in(app, page, live_server, member)
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, "form.forum-follow button")
+    assert page.evaluate("document.activeElement.textContent") == "Follow this topic"
+    press_enter_and_wait(page)
+    assert "You are following this topic" in page.locator("main").inner_text()
+    assert_axe_clean(page)
+    tab_to(page, "form.forum-follow button")
+    assert page.evaluate("document.activeElement.textContent") == "Stop following"
+    press_enter_and_wait(page)
+    assert "You no longer follow this topic" in page.locator("main").inner_text()
+    page.goto(f"{live_server}/forum/unfollow/{unfollow_token(author.id, topic_id, app.config)}")
+    assert_axe_clean(page)
+    tab_to(page, "main form button")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "You will not get emails about this topic"
+    assert_axe_clean(page)

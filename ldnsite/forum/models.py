@@ -96,3 +96,13 @@ class Report(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # dismissed | removed
 
     post: Mapped[Post] = relationship()
+
+
+class TopicFollow(Base):
+    """A member who hears about replies in a topic by email. The topic's author follows it from the start."""
+
+    __tablename__ = "topic_follows"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

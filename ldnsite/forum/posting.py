@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
 from ldnsite.forum import crisis
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, PostRevision, Topic
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, PostRevision, Topic, TopicFollow
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.moderation import watched_words
 from ldnsite.search.outbox import enqueue
@@ -120,6 +120,8 @@ def create_topic(session: Session, user: User, title: str, source: str, page_slu
                 urgent_at=now if crisis.suggests_risk(title, source) else None,
                 flag_reason=match.note if match else None)
     session.add_all([topic, post])
+    session.flush()
+    session.add(TopicFollow(user_id=user.id, topic_id=topic.id, created_at=now))  # the author follows from the start
     session.flush()
     enqueue(session, "topic", topic.id)
     enqueue(session, "post", post.id)

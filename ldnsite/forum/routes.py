@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ldnsite.db import get_session
-from ldnsite.extensions import limiter
-from ldnsite.forum import bp, permissions, posting, queries
+from ldnsite.extensions import csrf, limiter
+from ldnsite.forum import bp, follows, permissions, posting, queries
 from ldnsite.forum.forms import AT_RISK, BODY_MAX, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
 from ldnsite.moderation.suspensions import active_suspension
@@ -239,7 +239,8 @@ def topic(topic_id: int):
     reply_form = ReplyForm(formdata=None) if me is not None and reply_refusal is None and listing.page == listing.pages else None
     return render_template("forum/topic.html", topic=topic, listing=listing, editable=editable,
                            reply_form=reply_form, reply_refusal=reply_refusal, landing=_landing_for(listing.items),
-                           suspension=_my_suspension(session) if reply_refusal else None)
+                           suspension=_my_suspension(session) if reply_refusal else None,
+                           following=follows.is_following(session, me.id, topic.id) if me is not None else None)
 
 
 @bp.get("/discuss/<slug>")
@@ -403,6 +404,49 @@ def edit(post_id: int):
         return render_template("forum/edit.html", form=form, preview=None, post=post, topic=post.topic), 409
     session.commit()
     return land_on(post, EDIT_HELD if result.held else "Your changes have been saved.")
+
+
+# ---- following -----------------------------------------------------------------------------
+
+
+@bp.post("/t/<int:topic_id>/follow")
+@member_required
+def follow(topic_id: int):
+    session = get_session()
+    topic = _topic_or_404(session, topic_id)
+    changed = follows.follow(session, current_user.id, topic.id)
+    session.commit()
+    flash("You are following this topic: we will email you when someone replies." if changed
+          else "You were already following this topic.", "success" if changed else "info")
+    return redirect(url_for("forum.topic", topic_id=topic.id, _anchor="follow"))
+
+
+@bp.post("/t/<int:topic_id>/unfollow")
+@member_required
+def unfollow(topic_id: int):
+    session = get_session()
+    topic = _topic_or_404(session, topic_id)
+    changed = follows.unfollow(session, current_user.id, topic.id)
+    session.commit()
+    flash("You no longer follow this topic: we will not email you about its replies." if changed
+          else "You were not following this topic.", "success" if changed else "info")
+    return redirect(url_for("forum.topic", topic_id=topic.id, _anchor="follow"))
+
+
+@bp.route("/unfollow/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the link comes from an email, without a session: the signed token is the proof
+def unfollow_by_email(token: str):
+    """The "stop emails about this topic" link in reply emails. GET changes nothing; the button POSTs."""
+    ids = follows.read_unfollow_token(token, current_app.config)
+    session = get_session()
+    topic = session.get(Topic, ids[1]) if ids else None
+    if ids is None or topic is None:
+        return render_template("forum/unfollow.html", bad_link=True, topic=None, token=token), 400
+    if request.method == "POST":
+        follows.unfollow(session, ids[0], topic.id)
+        session.commit()
+        return render_template("forum/unfollow.html", done=True, topic=topic, token=token)
+    return render_template("forum/unfollow.html", topic=topic, token=token)
 
 
 @bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])

@@ -10,6 +10,8 @@
 - posts.flag_reason: why a moderator should look at a published post (a
   watched word it uses).
 - watched_words: words and phrases moderators watch for, with an action.
+- topic_follows: who gets reply emails for a topic; each existing topic's
+  author follows it, as new topics' authors do.
 - reports.category and reports.details: the reason chosen from the list, and
   the reporter's optional details.
 
@@ -30,6 +32,19 @@ PUBLISHED_ONLY = sa.text("status = 'published'")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "topic_follows",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("topic_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["topic_id"], ["topics.id"], name=op.f("fk_topic_follows_topic_id_topics")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_topic_follows_user_id_users")),
+        sa.PrimaryKeyConstraint("user_id", "topic_id", name=op.f("pk_topic_follows")),
+    )
+    with op.batch_alter_table("topic_follows", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_topic_follows_topic_id"), ["topic_id"], unique=False)
+    op.execute("INSERT INTO topic_follows (user_id, topic_id, created_at) "
+               "SELECT author_id, id, created_at FROM topics WHERE author_id IS NOT NULL")
     op.create_table(
         "watched_words",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -74,3 +89,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_topics_page_slug"))
         batch_op.create_unique_constraint(batch_op.f("uq_topics_page_slug"), ["page_slug"])
     op.drop_table("watched_words")
+    op.drop_table("topic_follows")
