@@ -33,7 +33,8 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "WTF_CSRF_TIME_LIMIT": 4 * 3600,  # seconds; an expired forum form is shown again with its text
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        "FORUM_WITHDRAWN_RETENTION_DAYS": 30,  # /privacy states this period  # seconds; an expired forum form is shown again with its text
         "SEARCH_INDEX_ON_COMMIT": True,
         "MAIL_DELIVER_ON_COMMIT": True,
     }

@@ -216,3 +216,21 @@ def test_follow_and_unfollow_a_topic_with_the_keyboard(app, page, live_server, m
     press_enter_and_wait(page)
     assert page.locator("h1").inner_text() == "You will not get emails about this topic"
     assert_axe_clean(page)
+
+
+def test_withdraw_a_post_with_the_keyboard(app, page, live_server, make_member, make_user, make_topic, make_post):
+    other = make_user("other@example.com", "Other")
+    member = make_member()
+    topic_id, _ = make_topic(other, title="Diagnosis stories")
+    post_id = make_post(topic_id, member, "Something I no longer want to share.")
+    browser_sign_in(app, page, live_server, member)
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, f"a[href='/forum/p/{post_id}/withdraw']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Withdraw your post"
+    assert_axe_clean(page)
+    tab_to(page, "main form button[type=submit]")
+    press_enter_and_wait(page)
+    assert page.locator(f"#post-{post_id} .forum-landing").is_visible()
+    assert "withdrawn by its author" in page.locator(f"#post-{post_id}").inner_text()
+    assert_axe_clean(page)

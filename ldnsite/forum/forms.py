@@ -138,3 +138,7 @@ class ReportForm(FlaskForm):
     @property
     def label(self) -> str:
         return REPORT_LABELS[self.category]
+
+
+class ActionOnlyForm(FlaskForm):
+    """A confirmation button: the CSRF token is the only field."""

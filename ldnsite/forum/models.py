@@ -13,6 +13,9 @@ from ldnsite.db import Base, utcnow
 # Post and topic states. "pending" posts wait for a moderator; "removed" is a
 # soft delete: the text stays for audit and restore.
 PENDING, PUBLISHED, REMOVED = "pending", "published", "removed"
+# Taken back by its author: shown as "withdrawn by its author"; the text stays for moderators for
+# FORUM_WITHDRAWN_RETENTION_DAYS (as /privacy says), then `flask forum purge-withdrawn` erases it.
+WITHDRAWN = "withdrawn"
 
 
 class Topic(Base):
@@ -55,6 +58,7 @@ class Post(Base):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime)
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     removal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Set when the text suggests someone may be at risk (forum.crisis): first in the moderation queue,
     # marked urgent, until a moderator has dealt with it.
     urgent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)

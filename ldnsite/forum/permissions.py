@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Topic
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, Topic
 from ldnsite.moderation.models import Suspension
 from ldnsite.moderation.suspensions import active_suspension
 
@@ -59,6 +59,8 @@ def edit_window() -> timedelta:
 def refusal_to_edit(session: Session, user: User, post: Post, now: datetime | None = None) -> str | None:
     if post.author_id != user.id:
         return "You can only edit your own posts."
+    if post.status == WITHDRAWN:
+        return "You withdrew this post, so it cannot be edited."
     if post.status not in (PUBLISHED, PENDING):
         return "This post was removed by a moderator, so it cannot be edited."
     if post.topic.status == REMOVED:
@@ -69,6 +71,17 @@ def refusal_to_edit(session: Session, user: User, post: Post, now: datetime | No
     if post.topic.locked_at is not None:
         return "This topic is locked, so its posts can no longer be edited."
     return refusal_to_participate(session, user)
+
+
+def refusal_to_withdraw(user: User, post: Post) -> str | None:
+    """Authors may take back their own post at any time, even while suspended: it may disclose their health."""
+    if post.author_id != user.id:
+        return "You can only withdraw your own posts."
+    if post.status == WITHDRAWN:
+        return "You have already withdrawn this post."
+    if post.status not in (PUBLISHED, PENDING):
+        return "This post was removed by a moderator, so it is already hidden from readers."
+    return None
 
 
 def can_see_post(user, post: Post) -> bool:

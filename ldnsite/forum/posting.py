@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
 from ldnsite.forum import crisis
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, PostRevision, Topic, TopicFollow
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, PostRevision, Report, Topic, TopicFollow
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.moderation import watched_words
 from ldnsite.search.outbox import enqueue
@@ -224,3 +224,48 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
 def is_first_post(session: Session, post: Post) -> bool:
     first = session.scalar(select(func.min(Post.id)).where(Post.topic_id == post.topic_id))
     return first == post.id
+
+
+def withdraw_post(session: Session, post: Post, user: User) -> bool:
+    """The author takes a post back. Conditional on its state, so it cannot race a removal.
+
+    Why not a delete: moderators may need the text for a while (a report, an
+    appeal), as /privacy says; readers see only that its author withdrew it.
+    """
+    from ldnsite.mail.mailer import cancel
+
+    if post.author_id != user.id:
+        return False
+    now = utcnow()
+    result = session.execute(
+        update(Post).where(Post.id == post.id, Post.author_id == user.id, Post.status.in_((PUBLISHED, PENDING)))
+        .values(status=WITHDRAWN, withdrawn_at=now, urgent_at=None, flag_reason=None),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        return False
+    session.execute(
+        update(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))
+        .values(resolved_at=now, resolution="withdrawn"),
+        execution_options={"synchronize_session": False},
+    )
+    cancel(session, f"reply:{post.id}:")
+    enqueue(session, "post", post.id)
+    session.expire(post)
+    return True
+
+
+def purge_withdrawn(session: Session, older_than_days: int) -> int:
+    """Erase the text of posts withdrawn more than `older_than_days` ago, and their earlier versions."""
+    from sqlalchemy import delete
+
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    ids = list(session.scalars(select(Post.id).where(Post.status == WITHDRAWN, Post.withdrawn_at < cutoff,
+                                                     Post.body_source != "")))
+    if not ids:
+        return 0
+    session.execute(delete(PostRevision).where(PostRevision.post_id.in_(ids)))
+    session.execute(update(Post).where(Post.id.in_(ids)).values(body_source="", body_html=""),
+                    execution_options={"synchronize_session": False})
+    return len(ids)

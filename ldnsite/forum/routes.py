@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from ldnsite.db import get_session
 from ldnsite.extensions import csrf, limiter
 from ldnsite.forum import bp, follows, permissions, posting, queries
-from ldnsite.forum.forms import AT_RISK, BODY_MAX, EditForm, ReplyForm, ReportForm, TopicForm
+from ldnsite.forum.forms import AT_RISK, BODY_MAX, ActionOnlyForm, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
 from ldnsite.moderation.suspensions import active_suspension
 from ldnsite.security.errors import render_error
@@ -44,6 +44,10 @@ REPORT_THANKS = (
 )
 REPORT_AT_RISK_THANKS = (
     "Thank you for telling us. Moderators see reports that someone may be at risk first, marked urgent."
+)
+WITHDRAWN_MESSAGE = (
+    "You withdrew your post. Readers now see “This post was withdrawn by its author.” "
+    "Moderators can still read it for a while, as our privacy policy explains."
 )
 LANDING_KEY = "forum_landing"
 HONEYPOT_MESSAGE = "Your post could not be accepted. If you are a person, please leave the last field empty and try again."
@@ -404,6 +408,28 @@ def edit(post_id: int):
         return render_template("forum/edit.html", form=form, preview=None, post=post, topic=post.topic), 409
     session.commit()
     return land_on(post, EDIT_HELD if result.held else "Your changes have been saved.")
+
+
+@bp.route("/p/<int:post_id>/withdraw", methods=["GET", "POST"])
+@member_required
+def withdraw(post_id: int):
+    """GET: what withdrawing means, and the button. POST: withdraw (conditional on the post's state)."""
+    session = get_session()
+    post = _post_or_404(session, post_id)
+    me = _me()
+    refusal = permissions.refusal_to_withdraw(me, post)
+    if refusal:
+        abort(403, refusal)
+    form = ActionOnlyForm()
+    if request.method == "POST" and form.validate():
+        if not posting.withdraw_post(session, post, me):
+            session.refresh(post)
+            abort(403, permissions.refusal_to_withdraw(me, post) or "This post could not be withdrawn. Nothing changed.")
+        session.commit()
+        return land_on(post, WITHDRAWN_MESSAGE)
+    return render_template("forum/withdraw.html", form=form, post=post, topic=post.topic,
+                           is_first=posting.is_first_post(session, post),
+                           days=current_app.config.get("FORUM_WITHDRAWN_RETENTION_DAYS", 30))
 
 
 # ---- following -----------------------------------------------------------------------------

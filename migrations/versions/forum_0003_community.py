@@ -10,6 +10,7 @@
 - posts.flag_reason: why a moderator should look at a published post (a
   watched word it uses).
 - watched_words: words and phrases moderators watch for, with an action.
+- posts.withdrawn_at: when the author withdrew the post (status "withdrawn").
 - topic_follows: who gets reply emails for a topic; each existing topic's
   author follows it, as new topics' authors do.
 - reports.category and reports.details: the reason chosen from the list, and
@@ -68,6 +69,7 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(batch_op.f("uq_posts_submission_key"), ["submission_key"])
         batch_op.add_column(sa.Column("urgent_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("flag_reason", sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column("withdrawn_at", sa.DateTime(), nullable=True))
         batch_op.create_index(batch_op.f("ix_posts_urgent_at"), ["urgent_at"], unique=False)
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.add_column(sa.Column("category", sa.String(length=16), nullable=True))
@@ -82,6 +84,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_posts_urgent_at"))
         batch_op.drop_column("urgent_at")
         batch_op.drop_column("flag_reason")
+        batch_op.drop_column("withdrawn_at")
         batch_op.drop_constraint(batch_op.f("uq_posts_submission_key"), type_="unique")
         batch_op.drop_column("submission_key")
     with op.batch_alter_table("topics", schema=None) as batch_op:
