@@ -215,6 +215,21 @@ def test_missing_csrf_token_is_refused_and_nothing_stored(client, query, mails):
     assert mails.messages() == []
 
 
+def test_confirming_the_email_signs_the_member_in(app, client, query, register, mails):
+    register(email="ann@example.com", display_name="Ann S")
+    link = mails.link(mails.messages(to="ann@example.com")[0], "/account/verify/")
+    other_device = app.test_client()  # the link opened where nobody is signed in
+    assert other_device.get("/account/settings").status_code == 302
+    page = other_device.get(link)
+    done = other_device.post(link, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert done.status_code == 200 and "Go to the forum" in done.get_data(as_text=True)
+    settings = other_device.get("/account/settings")
+    assert settings.status_code == 200 and "ann@example.com (confirmed)" in settings.get_data(as_text=True)
+    third = app.test_client()  # an already confirmed link signs nobody in
+    third.get(link)
+    assert third.get("/account/settings").status_code == 302
+
+
 def test_tampered_verify_link_is_refused(client, query, register, mails):
     register()
     link = mails.link(mails.messages()[0], "/account/verify/")
