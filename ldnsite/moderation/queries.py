@@ -244,17 +244,23 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
     user_ids = {e.target_id for e in entries if e.target_type == "user"}
     posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)))} if post_ids else {}
     topic_ids |= {p.topic_id for p in posts.values()}
-    topics = dict(session.execute(select(Topic.id, Topic.title).where(Topic.id.in_(topic_ids))).all()) if topic_ids else {}
-    users = _users(session, user_ids)
+    topic_rows = session.execute(select(Topic.id, Topic.title, Topic.author_id).where(Topic.id.in_(topic_ids))).all() if topic_ids else []
+    topics = {tid: title for tid, title, _ in topic_rows}
+    topic_authors = {tid: author for tid, _, author in topic_rows}
+    users = _users(session, user_ids | {p.author_id for p in posts.values() if p.author_id}
+                   | {a for a in topic_authors.values() if a})
     rows = []
     for e in entries:
         url = None
         if e.target_type == "post" and e.target_id in posts:
             post = posts[e.target_id]
-            text = f"Post {post.id} in “{topics.get(post.topic_id, 'unknown topic')}”"
+            author = users.get(post.author_id, "a deleted member") if post.author_id else "a deleted member"
+            text = (f"Post by {author} from {post.created_at:%-d %b %Y %H:%M} "
+                    f"in “{topics.get(post.topic_id, 'unknown topic')}”")
             url = f"/forum/t/{post.topic_id}#post-{post.id}"
         elif e.target_type == "topic":
-            text = f"Topic “{topics.get(e.target_id, e.target_id)}”"
+            starter = topic_authors.get(e.target_id)
+            text = f"Topic “{topics.get(e.target_id, e.target_id)}” started by {users.get(starter, 'a deleted member')}"
             url = f"/forum/t/{e.target_id}"
         elif e.target_type == "watched_word":
             text = f"Watched word {e.reason or e.target_id}"
@@ -273,3 +279,14 @@ def watched_words(session: Session) -> list:
 
     return list(session.scalars(select(WatchedWord).options(selectinload(WatchedWord.created_by))
                                 .order_by(WatchedWord.key)))
+
+
+def reply_count(session: Session, topic_id: int) -> int:
+    """Replies a moderator would remove with the topic's first post (all but the first, in any state)."""
+    return max(0, (session.scalar(select(func.count()).select_from(Post).where(Post.topic_id == topic_id)) or 0) - 1)
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    """The start of a post, on one line, for lists where the whole post would be too long."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + "…"

@@ -91,8 +91,10 @@ def remove(post_id: int):
         status = UNPROCESSABLE
     else:
         status = 200
+    is_first = actions.first_post_id(session, post.topic_id) == post.id
+    replies = queries.reply_count(session, post.topic_id) if is_first else 0
     return render_template("moderation/remove.html", post=post, form=form, next=safe_next(""),
-                           is_first=actions.first_post_id(session, post.topic_id) == post.id), status
+                           is_first=is_first, replies=replies), status
 
 
 @bp.post("/p/<int:post_id>/approve")
