@@ -62,6 +62,9 @@ def test_register_verify_sign_in(client, query, register, mails, auth):
     again = client.get(link)
     assert "already confirmed" in again.get_data(as_text=True)
 
+    # Confirming signed Ann in; signing out and in again with the password works too.
+    assert client.get("/account/settings").status_code == 200
+    auth.logout()
     signed_in = auth.login("ann.smith@example.com", STRONG_PASSWORD)
     assert signed_in.status_code == 302
     settings = client.get("/account/settings").get_data(as_text=True)

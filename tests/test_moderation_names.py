@@ -42,7 +42,7 @@ def test_removing_a_first_post_warns_that_the_topic_goes_too(mod_client, board, 
 
 
 def test_member_pages_show_an_excerpt_of_each_post(mod_client, board, member):
-    topic_id, _ = board.topic(member, title="Sleep", body="I slept badly for two weeks, then " + "much better " * 30)
+    board.topic(member, title="Sleep", body="I slept badly for two weeks, then " + "much better " * 30)
     page = text(mod_client.get(f"/moderation/u/{member.id}"))
     assert "I slept badly for two weeks, then much better" in page and "…" in page
     assert 'class="moderation-excerpt"' in page
