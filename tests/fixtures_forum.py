@@ -18,7 +18,7 @@ from tests.conftest import sign_in  # noqa: F401  (re-exported for the capabilit
 @pytest.fixture
 def make_topic(app):
     """Create a topic with its first post; returns (topic_id, post_id)."""
-    from ldnsite.forum.models import Post, Topic
+    from ldnsite.forum.models import Post, Topic, TopicFollow
     from ldnsite.security.sanitize import render_post
 
     def make(author, title: str = "Starting LDN at 1.5 mg", body: str = "How did the first weeks go for you?",
@@ -32,6 +32,9 @@ def make_topic(app):
             post = Post(topic=topic, author_id=author.id if author else None, body_source=body,
                         body_html=render_post(body), status=status, created_at=when)
             session.add_all([topic, post])
+            session.flush()
+            if author is not None:  # as the forum does: the author follows their topic
+                session.add(TopicFollow(user_id=author.id, topic_id=topic.id))
             session.commit()
             return topic.id, post.id
 

@@ -41,7 +41,7 @@ class Board:
 
     def topic(self, author, title: str = "Starting LDN at 1.5 mg", body: str = "I started LDN last week.",
               status: str = "published", post_status: str | None = None):
-        from ldnsite.forum.models import Post, Topic
+        from ldnsite.forum.models import Post, Topic, TopicFollow
         from ldnsite.security.sanitize import render_post
 
         with self.app.app_context():
@@ -52,6 +52,7 @@ class Board:
                         status=post_status or status, created_at=now)
             session.add_all([topic, post])
             session.flush()
+            session.add(TopicFollow(user_id=author.id, topic_id=topic.id))  # as the forum does: the author follows
             enqueue(session, "topic", topic.id)  # as the forum does, so search sees the content
             enqueue(session, "post", post.id)
             session.commit()

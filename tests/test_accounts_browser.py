@@ -137,3 +137,21 @@ def test_account_pages_reflow_at_320_px(page, live_server, make_user):
     for path in ("/account/register", "/account/login"):
         page.goto(live_server + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+
+
+def test_emails_section_stop_and_start_again_with_the_keyboard(app, page, live_server, make_user):
+    from tests.conftest import press_enter_and_wait, sign_in
+
+    user = make_user("emails@example.com", "Email Person")
+    client = app.test_client()
+    sign_in(client, user)
+    page.context.add_cookies([{"name": "session", "value": client.get_cookie("session").value, "url": live_server}])
+    page.goto(live_server + "/account/settings")
+    assert_axe_clean(page)
+    tab_to(page, "form[action='/account/settings/email-opt-out'] button")
+    press_enter_and_wait(page)
+    assert "Off, because all emails are stopped" in page.locator("main").inner_text()
+    assert_axe_clean(page)
+    tab_to(page, "form[action='/account/settings/email-opt-in'] button")
+    press_enter_and_wait(page)
+    assert "Stop all emails" in page.locator("main").inner_text()

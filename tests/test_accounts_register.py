@@ -62,6 +62,9 @@ def test_register_verify_sign_in(client, query, register, mails, auth):
     again = client.get(link)
     assert "already confirmed" in again.get_data(as_text=True)
 
+    # Confirming signed Ann in; signing out and in again with the password works too.
+    assert client.get("/account/settings").status_code == 200
+    auth.logout()
     signed_in = auth.login("ann.smith@example.com", STRONG_PASSWORD)
     assert signed_in.status_code == 302
     settings = client.get("/account/settings").get_data(as_text=True)
@@ -139,9 +142,15 @@ def test_common_passwords_are_refused(query, register, mails, password):
         ({"email": "a" * 250 + "@example.com"}, "email", "254 characters or fewer"),
         ({"display_name": "A"}, "display_name", "at least 2 characters"),
         ({"display_name": "x" * 41}, "display_name", "40 characters or fewer"),
-        ({"display_name": "bell\x07name"}, "display_name", "letters, numbers, spaces and punctuation"),
         ({"display_name": "me@example.com"}, "display_name", "must not contain @"),
         ({"display_name": "Deleted Member"}, "display_name", "reserved"),
+        ({"display_name": "Moderator Team"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "Site Admin"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "LDN Guide Team"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "\u0391dmin"}, "display_name", "must not look like a moderator"),  # Greek capital alpha
+        ({"display_name": "M0derator"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "Staff"}, "display_name", "must not look like a moderator"),
+        ({"display_name": "0fficial \u0405upport"}, "display_name", "must not look like a moderator"),  # Cyrillic S
         ({"password": "short"}, "password", "at least 8 characters"),
         ({"password": "p" * 257}, "password", "256 characters or fewer"),
         ({"password": "new member", "display_name": "New Member"}, "password", "must not be your email address or display name"),
@@ -156,6 +165,16 @@ def test_bad_input_is_refused_with_the_message_by_the_field(query, register, dat
     assert 'aria-invalid="true"' in html
     assert "plum orbit" not in html  # the password is never echoed back
     assert users(query) == []
+
+
+@pytest.mark.parametrize("name", ["Badminton Bob", "Amanda", "Ed Modest", "Dominic"])
+def test_names_that_merely_contain_staff_letters_are_accepted(query, register, name):
+    assert register(display_name=name).status_code == 302
+
+
+def test_invisible_characters_are_stripped_from_display_names(query, register):
+    assert register(display_name="bell\x07 na\u200bme\u202e").status_code == 302
+    assert [u.display_name for u in users(query)] == ["bell name"]
 
 
 def test_long_password_up_to_the_limit_is_accepted(query, register):
@@ -197,6 +216,21 @@ def test_missing_csrf_token_is_refused_and_nothing_stored(client, query, mails):
     assert "nothing was saved" in response.get_data(as_text=True)
     assert users(query) == []
     assert mails.messages() == []
+
+
+def test_confirming_the_email_signs_the_member_in(app, client, query, register, mails):
+    register(email="ann@example.com", display_name="Ann S")
+    link = mails.link(mails.messages(to="ann@example.com")[0], "/account/verify/")
+    other_device = app.test_client()  # the link opened where nobody is signed in
+    assert other_device.get("/account/settings").status_code == 302
+    page = other_device.get(link)
+    done = other_device.post(link, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert done.status_code == 200 and "Go to the forum" in done.get_data(as_text=True)
+    settings = other_device.get("/account/settings")
+    assert settings.status_code == 200 and "ann@example.com (confirmed)" in settings.get_data(as_text=True)
+    third = app.test_client()  # an already confirmed link signs nobody in
+    third.get(link)
+    assert third.get("/account/settings").status_code == 302
 
 
 def test_tampered_verify_link_is_refused(client, query, register, mails):

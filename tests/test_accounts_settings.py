@@ -122,17 +122,17 @@ def test_change_password_keeps_this_session_and_ends_the_others(app, client, que
 def test_email_preferences_show_an_opt_out_and_opt_back_in(client, query, member):
     from ldnsite.mail import suppression
 
-    assert "stop emails form" in client.get("/account/settings").get_data(as_text=True)
+    assert "Stop all emails" in client.get("/account/settings").get_data(as_text=True)
     with query() as db:
         suppression.suppress(db, "member@example.com")
         db.commit()
     html = client.get("/account/settings").get_data(as_text=True)
-    assert "This address is on our opt-out list" in html
+    assert "<strong>Stopped.</strong>" in html
     response = post_form(client, "/account/settings/email-opt-in", {}, form_page="/account/settings")
     assert response.status_code == 302
     with query() as db:
         assert not suppression.is_suppressed(db, "member@example.com")
-    assert "opt-out list" not in client.get("/account/settings").get_data(as_text=True)
+    assert "<strong>Stopped.</strong>" not in client.get("/account/settings").get_data(as_text=True)
 
 
 def test_unconfirmed_members_cannot_opt_back_in_directly(client, query, make_user, auth):
@@ -249,3 +249,36 @@ def test_delete_anonymises_keeps_posts_cancels_mail_and_signs_out(client, query,
     # The address is free again: registering it starts a new, separate account.
     assert register(email="member@example.com", display_name="Back Again").status_code == 302
     assert fresh(query, member.id).email is None
+
+
+def _emails_section(html: str) -> str:
+    return html[html.index('<h2 id="emails">'):html.index("<h2>Your data</h2>")]
+
+
+def test_one_emails_section_shows_the_state_and_stops_all_emails(app, client, query, member):
+    from ldnsite.mail.mailer import queue
+
+    app.config["MAIL_DELIVER_ON_COMMIT"] = False  # a message still waiting in the queue when the member stops mail
+
+    section = _emails_section(client.get("/account/settings").get_data(as_text=True))
+    assert "<strong>On.</strong>" in section and "Stop all emails" in section
+    assert "On: one email for each new reply" in section
+    with query() as db:
+        queue(db, to=member.email, subject="Waiting", template="forum_reply", category="notification", dedupe_key="t:1",
+              context={"recipient_name": "M", "topic_title": "T", "reply_author": "A", "excerpt": "e", "post_url": "u",
+                       "settings_url": "s", "is_author": True, "unfollow_url": "x"})
+        db.commit()
+    response = post_form(client, "/account/settings/email-opt-out", {}, form_page="/account/settings")
+    assert response.status_code == 302
+    section = _emails_section(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "<strong>Stopped.</strong>" in section
+    assert "Off, because all emails are stopped" in section  # not shown as on while the address is opted out
+    assert 'name="notify_replies"' not in section and "Start emails again" in section
+    with query() as db:
+        from ldnsite.mail.suppression import is_suppressed
+
+        assert is_suppressed(db, member.email)
+        assert db.scalar(select(OutboundMessage.cancelled_at).where(OutboundMessage.dedupe_key == "t:1")) is not None
+    back = post_form(client, "/account/settings/email-opt-in", {}, form_page="/account/settings")
+    assert back.status_code == 302
+    assert "<strong>On.</strong>" in _emails_section(client.get("/account/settings").get_data(as_text=True))

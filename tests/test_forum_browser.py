@@ -103,10 +103,134 @@ def test_edit_and_report_pages_with_the_keyboard_are_axe_clean(app, page, live_s
     press_enter_and_wait(page)
     tab_to(page, "main form button[type=submit]")
     press_enter_and_wait(page)
-    assert "Enter a reason for your report" in page.locator(".error-summary").inner_text()
+    assert "Choose why you are reporting this post" in page.locator(".error-summary").inner_text()
     assert_axe_clean(page)
     tab_to(page, "#reason")
+    page.keyboard.press("Space")
+    tab_to(page, "#details")
     page.keyboard.type("Advises stopping prescribed medicine.")
     tab_to(page, "main form button[type=submit]")
     press_enter_and_wait(page)
     assert "Thank you for your report" in page.locator("main").inner_text()
+
+
+def test_forum_rules_reached_with_the_keyboard_and_axe_clean(page, live_server):
+    page.goto(live_server + "/forum/")
+    tab_to(page, "a[href='/forum/rules']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Forum rules"
+    assert "116 123" in page.locator("main").inner_text()
+    assert_axe_clean(page)
+
+
+def test_report_with_the_keyboard_shows_the_confirmation_at_the_post(app, page, live_server, make_member, make_user,
+                                                                      make_topic, make_post):
+    author = make_user("author@example.com", "Author")
+    topic_id, _ = make_topic(author)
+    for n in range(12):
+        make_post(topic_id, author, f"Reply number {n}, long enough to take some room on the page.")
+    target = make_post(topic_id, author, "Take 50 mg of naltrexone, it is the same thing.")
+    browser_sign_in(app, page, live_server, make_member("reporter@example.com", "Reporter"))
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, f"a[href='/forum/p/{target}/report']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Report a post"
+    assert_axe_clean(page)
+    tab_to(page, "#reason")
+    page.keyboard.press("ArrowDown")  # from the first reason to the second
+    assert page.evaluate("document.activeElement.value") == "medical"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "details"
+    page.keyboard.type("Suggests a full dose instead of a low dose.")
+    tab_to(page, "button[type=submit]")
+    press_enter_and_wait(page)
+    notice = page.locator(f"#post-{target} .forum-landing")
+    assert notice.is_visible() and "Thank you for your report" in notice.inner_text()
+    # Chromium scrolls to the anchor just after the load event: wait for it (it fails if it never comes).
+    page.wait_for_function("id => { const r = document.getElementById(id).getBoundingClientRect();"
+                           " return r.top >= 0 && r.top < window.innerHeight; }", arg=f"post-{target}", timeout=5000)
+    box = notice.bounding_box()
+    assert 0 <= box["y"] < page.viewport_size["height"]  # on screen where the page jumped to
+    assert_axe_clean(page)
+
+
+def test_suspension_notice_is_axe_clean_and_its_appeal_link_reachable(app, page, live_server, make_member, moderator):
+    from datetime import timedelta
+
+    from ldnsite.db import get_session, utcnow
+    from ldnsite.moderation.models import Suspension
+
+    member = make_member()
+    with app.app_context():
+        session = get_session()
+        session.add(Suspension(user_id=member.id, moderator_id=moderator.id, reason="Selling medicines.",
+                               ends_at=utcnow() + timedelta(days=7)))
+        session.commit()
+    browser_sign_in(app, page, live_server, member)
+    page.goto(live_server + "/forum/")
+    assert page.locator(".forum-suspended").is_visible()
+    assert_axe_clean(page)
+    tab_to(page, ".forum-suspended a[href='/forum/rules#appeal']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Forum rules"
+
+
+def test_crisis_support_is_shown_to_the_writer_at_once_and_is_axe_clean(app, page, live_server, make_member, make_topic):
+    member = make_member()
+    topic_id, _ = make_topic(member, title="A hard week")
+    browser_sign_in(app, page, live_server, member)
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, "#body")
+    page.keyboard.type("Some nights I want to end my life.")
+    tab_to(page, "button[name=submit]")
+    press_enter_and_wait(page)
+    panel = page.locator(".forum-crisis")
+    assert panel.is_visible()
+    for number in ("116 123", "999", "NHS 111", "local emergency number"):
+        assert number in panel.inner_text()
+    assert_axe_clean(page)
+    page.emulate_media(color_scheme="dark")
+    assert_axe_clean(page)
+
+
+def test_follow_and_unfollow_a_topic_with_the_keyboard(app, page, live_server, make_member, make_user, make_topic):
+    from ldnsite.forum.follows import unfollow_token
+
+    author = make_user("author@example.com", "Author")
+    member = make_member()
+    topic_id, _ = make_topic(author, title="Morning stiffness")
+    browser_sign_in(app, page, live_server, member)
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, "form.forum-follow button")
+    assert page.evaluate("document.activeElement.textContent") == "Follow this topic"
+    press_enter_and_wait(page)
+    assert "You are following this topic" in page.locator("main").inner_text()
+    assert_axe_clean(page)
+    tab_to(page, "form.forum-follow button")
+    assert page.evaluate("document.activeElement.textContent") == "Stop following"
+    press_enter_and_wait(page)
+    assert "You no longer follow this topic" in page.locator("main").inner_text()
+    page.goto(f"{live_server}/forum/unfollow/{unfollow_token(author.id, topic_id, app.config)}")
+    assert_axe_clean(page)
+    tab_to(page, "main form button")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "You will not get emails about this topic"
+    assert_axe_clean(page)
+
+
+def test_withdraw_a_post_with_the_keyboard(app, page, live_server, make_member, make_user, make_topic, make_post):
+    other = make_user("other@example.com", "Other")
+    member = make_member()
+    topic_id, _ = make_topic(other, title="Diagnosis stories")
+    post_id = make_post(topic_id, member, "Something I no longer want to share.")
+    browser_sign_in(app, page, live_server, member)
+    page.goto(f"{live_server}/forum/t/{topic_id}")
+    tab_to(page, f"a[href='/forum/p/{post_id}/withdraw']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Withdraw your post"
+    assert_axe_clean(page)
+    tab_to(page, "main form button[type=submit]")
+    press_enter_and_wait(page)
+    assert page.locator(f"#post-{post_id} .forum-landing").is_visible()
+    assert "withdrawn by its author" in page.locator(f"#post-{post_id}").inner_text()
+    assert_axe_clean(page)

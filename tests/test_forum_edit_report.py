@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ldnsite.db import utcnow
+from ldnsite.forum.forms import REPORT_REASONS
 from ldnsite.forum.models import Post, PostRevision, Report
 from ldnsite.search.models import SearchOutbox
 from tests.conftest import csrf_from, post_form
@@ -118,11 +119,14 @@ def test_member_reports_a_post_once(client, db, make_member, make_user, make_top
     assert f'href="/forum/p/{post_id}/report"' in text(client.get(f"/forum/t/{topic_id}"))
     form = text(client.get(f"/forum/p/{post_id}/report"))
     assert "Stop your medicines" in form and 'name="reason"' in form
-    response = post_form(client, f"/forum/p/{post_id}/report", {"reason": "  Dangerous advice.  "})
+    for value, label in REPORT_REASONS:
+        assert f'type="radio" name="reason" value="{value}"' in form and f">{label}</label>" in form
+    response = post_form(client, f"/forum/p/{post_id}/report", {"reason": "medical", "details": "  Tells people to stop.  "})
     assert response.status_code == 302
     assert "Thank you for your report" in text(client.get(response.headers["Location"]))
     reports = db.scalars(select(Report)).all()
-    assert [(r.post_id, r.reporter_id, r.reason) for r in reports] == [(post_id, reporter.id, "Dangerous advice.")]
+    assert [(r.post_id, r.reporter_id, r.reason, r.category, r.details) for r in reports] == [
+        (post_id, reporter.id, "Unsafe or misleading medical advice", "medical", "Tells people to stop.")]
 
     token = csrf_from(text(client.get("/forum/")))
     again = client.post(f"/forum/p/{post_id}/report", data={"csrf_token": token, "reason": "Reporting again."})
@@ -131,17 +135,42 @@ def test_member_reports_a_post_once(client, db, make_member, make_user, make_top
     assert count(db, Report) == 1
 
 
-@pytest.mark.parametrize(("reason", "message"), [("", "Enter a reason for your report"), ("  ", "Enter a reason for your report"),
-                                                 ("no", "The reason must be between 3 and 1,000 characters"),
-                                                 ("x" * 1001, "The reason must be between 3 and 1,000 characters")])
-def test_report_needs_a_reason_of_3_to_1000_characters(client, db, make_member, make_user, make_topic, reason, message):
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({"reason": ""}, "reason", "Choose why you are reporting this post"),
+    ({"reason": "  "}, "reason", "Choose why you are reporting this post"),
+    ({"reason": "other", "details": "  "}, "details", "because you chose Other"),
+    ({"reason": "spam", "details": "x" * 1001}, "details", "1,000 characters or fewer"),
+    ({"reason": "no"}, "reason", "The reason must be between 3 and 1,000 characters"),
+    ({"reason": "x" * 1001}, "reason", "The reason must be between 3 and 1,000 characters"),
+])
+def test_report_needs_a_chosen_reason_and_details_for_other(client, db, make_member, make_user, make_topic, data, field, message):
     author = make_user("author@example.com", "Author")
     sign_in(client, make_member("reporter@example.com", "Reporter"))
     _, post_id = make_topic(author)
-    response = post_form(client, f"/forum/p/{post_id}/report", {"reason": reason})
+    response = post_form(client, f"/forum/p/{post_id}/report", data)
     assert response.status_code == 422
-    assert message in text(response) and 'href="#reason"' in text(response)
+    assert message in text(response) and f'href="#{field}"' in text(response)
+    assert f'id="{field}"' in text(response)
     assert count(db, Report) == 0
+
+
+def test_a_free_text_reason_is_kept_as_the_details_of_other(client, db, make_member, make_user, make_topic):
+    author = make_user("author@example.com", "Author")
+    sign_in(client, make_member("reporter@example.com", "Reporter"))
+    _, post_id = make_topic(author)
+    assert post_form(client, f"/forum/p/{post_id}/report", {"reason": "Dangerous advice."}).status_code == 302
+    report = db.scalars(select(Report)).one()
+    assert (report.reason, report.category, report.details) == ("Other", "other", "Dangerous advice.")
+
+
+def test_moderators_see_the_chosen_reason_and_the_details(client, db, make_member, make_user, make_topic):
+    author = make_user("author@example.com", "Author")
+    sign_in(client, make_member("reporter@example.com", "Reporter"))
+    _, post_id = make_topic(author, body="Buy LDN from my shop")
+    post_form(client, f"/forum/p/{post_id}/report", {"reason": "spam", "details": "Links to a shop"})
+    sign_in(client, make_user("mod@example.com", "Maya", role="moderator"))
+    queue = text(client.get("/moderation/"))
+    assert "<strong>Spam or advertising</strong>" in queue and "Links to a shop" in queue
 
 
 def test_members_cannot_report_their_own_post(client, db, make_member, make_topic):
@@ -183,3 +212,33 @@ def test_reporting_unknown_or_hidden_posts_is_404_and_anonymous_is_sent_to_sign_
     assert client.get(f"/forum/p/{pending_id}/report").status_code == 404
     token = csrf_from(text(client.get("/forum/")))
     assert client.post(f"/forum/p/{pending_id}/report", data={"csrf_token": token, "reason": "Spam."}).status_code == 404
+
+
+def _article(page: str, post_id: int) -> str:
+    start = page.index(f'id="post-{post_id}"')
+    return page[start:page.index("</article>", start)]
+
+
+def test_the_report_confirmation_is_shown_inside_the_reported_post(client, db, make_member, make_user, make_topic, make_post):
+    author = make_user("author@example.com", "Author")
+    topic_id, first = make_topic(author)
+    for n in range(15):
+        make_post(topic_id, author, f"Reply {n}")
+    target = make_post(topic_id, author, "The reply to report")
+    sign_in(client, make_member("reporter@example.com", "Reporter"))
+    response = post_form(client, f"/forum/p/{target}/report", {"reason": "unkind"})
+    assert response.headers["Location"].endswith(f"#post-{target}")
+    page = text(client.get(response.headers["Location"]))
+    assert "Thank you for your report" in _article(page, target)
+    assert "Thank you for your report" not in page.split(f'id="post-{first}"')[0]  # not at the top, far above
+    assert "Thank you for your report" not in text(client.get(f"/forum/t/{topic_id}"))  # shown once
+
+
+def test_the_reply_confirmation_is_shown_inside_the_new_reply(client, db, make_member, make_topic):
+    member = make_member()
+    topic_id, _ = make_topic(member)
+    sign_in(client, member)
+    response = post_form(client, f"/forum/t/{topic_id}/reply", {"body": "Landing here"})
+    reply = db.scalars(select(Post).order_by(Post.id.desc())).first()
+    page = text(client.get(response.headers["Location"]))
+    assert "Your reply has been posted." in _article(page, reply.id)

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.both_databases
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-            "FORUM_POST_RATE_LIMIT": "2 per hour", "FORUM_REPORT_RATE_LIMIT": "1 per hour"}
+            "FORUM_POST_RATE_LIMIT": "2 per hour", "FORUM_REPORT_RATE_LIMIT": "1 per hour",
+            "FORUM_PREVIEW_RATE_LIMIT": "4 per hour"}
 
 
 def count(app, model) -> int:
@@ -44,6 +45,19 @@ def test_posting_is_limited_per_member_and_previews_do_not_count(client, app, ma
     other = app.test_client()  # same address, another member: not affected
     sign_in(other, bob)
     assert post_form(other, url, {"body": "bob's reply"}).status_code == 302
+
+
+def test_previews_are_limited_without_blocking_posting(client, app, make_member, make_topic):
+    member = make_member()
+    topic_id, _ = make_topic(member)
+    sign_in(client, member)
+    url = f"/forum/t/{topic_id}/reply"
+    for n in range(4):
+        assert post_form(client, url, {"body": f"draft {n}", "preview": "preview"}).status_code == 200
+    refused = post_form(client, url, {"body": "draft 5", "preview": "preview"})
+    assert refused.status_code == 429
+    assert "a lot of previews" in refused.get_data(as_text=True)
+    assert post_form(client, url, {"body": "posted after all"}).status_code == 302
 
 
 def test_reporting_is_limited_per_member(client, app, make_member, make_user, make_topic):

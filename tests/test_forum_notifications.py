@@ -1,4 +1,5 @@
-"""Reply notifications: the topic's author hears of replies by email, unless they turned them off or opted out."""
+"""Reply notifications: followers of a topic (its author from the start) hear of replies by email, unless they
+turned them off, stopped following, or opted out."""
 
 from __future__ import annotations
 
@@ -93,3 +94,68 @@ def test_held_replies_send_nothing_until_approved_and_then_exactly_once(app, cli
     assert notify_reply(db, post) == 0  # the dedupe key: approving twice mails once
     db.commit()
     assert len(outbox.to("author@example.com")) == 1
+
+
+def _token_from(body: str) -> str:
+    import re
+
+    return re.search(r"/forum/unfollow/(\S+)", body).group(1)
+
+
+def test_any_member_can_follow_a_topic_and_gets_reply_emails(app, client, outbox, make_member, make_user, make_topic):
+    author = make_user("author@example.com", "Author")
+    follower = make_member("follower@example.com", "Follower")
+    replier = make_member("replier@example.com", "Replier")
+    topic_id, _ = make_topic(author, title="Sleep on LDN")
+    sign_in(client, follower)
+    page = client.get(f"/forum/t/{topic_id}").get_data(as_text=True)
+    assert "Follow this topic" in page
+    response = post_form(client, f"/forum/t/{topic_id}/follow", {}, form_page=f"/forum/t/{topic_id}")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are following this topic" in page and "Stop following" in page
+    sign_in(client, replier)
+    reply(client, topic_id, "Week two was better.")
+    assert len(outbox.to("author@example.com")) == 1
+    messages = outbox.to("follower@example.com")
+    assert len(messages) == 1
+    body = text_body(messages[0])
+    assert "replied to the topic" in body and "Stop emails about this topic: http://localhost/forum/unfollow/" in body
+    assert "Stop all emails from us:" in body
+
+
+def test_unfollowing_stops_the_emails(client, outbox, make_member, make_user, make_topic):
+    author = make_member("author@example.com", "Author")
+    topic_id, _ = make_topic(author)
+    sign_in(client, author)
+    assert "Stop following" in client.get(f"/forum/t/{topic_id}").get_data(as_text=True)  # the author follows by default
+    post_form(client, f"/forum/t/{topic_id}/unfollow", {}, form_page=f"/forum/t/{topic_id}")
+    sign_in(client, make_member("replier@example.com", "Replier"))
+    reply(client, topic_id, "Hello!")
+    assert len(outbox.to("author@example.com")) == 0
+
+
+def test_the_per_topic_link_in_the_email_stops_that_topic_only(app, outbox, make_member, make_user, make_topic):
+    author = make_user("author@example.com", "Author")
+    first, _ = make_topic(author, title="First topic")
+    second, _ = make_topic(author, title="Second topic")
+    replier = app.test_client()
+    sign_in(replier, make_member("replier@example.com", "Replier"))
+    reply(replier, first, "One.")
+    token = _token_from(text_body(outbox.to("author@example.com")[0]))
+    anonymous = app.test_client()
+    confirm = anonymous.get(f"/forum/unfollow/{token}")
+    assert confirm.status_code == 200 and "First topic" in confirm.get_data(as_text=True)
+    reply(replier, first, "Two, before the button.")
+    assert len(outbox.to("author@example.com")) == 2  # GET changed nothing
+    done = anonymous.post(f"/forum/unfollow/{token}")
+    assert done.status_code == 200 and "You will not get emails about this topic" in done.get_data(as_text=True)
+    reply(replier, first, "Three.")
+    reply(replier, second, "In the other topic.")
+    subjects = [str(m["Subject"]) for m in outbox.to("author@example.com")]
+    assert len(subjects) == 3 and "Second topic" in subjects[-1]
+
+
+def test_a_tampered_unfollow_link_changes_nothing(client):
+    response = client.post("/forum/unfollow/not-a-token")
+    assert response.status_code == 400 and "This link does not work" in response.get_data(as_text=True)

@@ -157,3 +157,61 @@ def test_moderation_pages_in_dark_mode_and_at_320_px(page, live_server, board, m
         page.goto(live_server + url)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{url} scrolls sideways: {width}px wide"
+
+
+def test_an_urgent_post_comes_first_and_is_dealt_with_by_keyboard(page, live_server, board, member, moderator, make_user,
+                                                                  app):
+    from ldnsite.db import get_session, utcnow
+    from ldnsite.forum.models import Post
+
+    topic_id, _ = board.topic(member, title="Starting LDN at 1.5 mg")
+    older = board.reply(topic_id, member, body="Held: has anyone tried 4.5 mg?", status="pending")
+    urgent = board.reply(topic_id, member, body="I can't go on like this.")
+    with app.app_context():
+        session = get_session()
+        session.get(Post, urgent).urgent_at = utcnow()
+        session.commit()
+    sign_in_by_keyboard(page, live_server)
+    items = page.locator(".moderation-item")
+    assert items.first.get_attribute("id") == f"item-{urgent}"
+    assert "Urgent" in items.first.locator("h2").inner_text()
+    assert page.locator(f"#item-{older}").is_visible()
+    assert_axe_clean(page)
+    page.emulate_media(color_scheme="dark")
+    assert_axe_clean(page)
+    skip_to_main(page)
+    tab_to(page, f"form[action='/moderation/p/{urgent}/dismiss'] button")
+    assert focused_text(page) == "Mark as dealt with: post by Sam Member and keep the post"
+    press_enter_and_wait(page)
+    assert "Urgent mark cleared" in page.locator(".notice").inner_text()
+    assert page.locator(f"#item-{urgent}").count() == 0
+
+
+def test_watched_words_page_by_keyboard_error_then_add_then_remove(page, live_server, board, member, moderator):
+    sign_in_by_keyboard(page, live_server)
+    skip_to_main(page)
+    tab_to(page, "nav.moderation-nav a[href='/moderation/words']")
+    press_enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Watched words"
+    assert_axe_clean(page)
+    tab_to(page, "#phrase")
+    page.keyboard.type("buy now")
+    tab_to(page, "#action")
+    page.keyboard.press("ArrowDown")  # to "Refuse"
+    assert page.evaluate("document.activeElement.value") == "refuse"
+    tab_to(page, "main form button[type=submit]")
+    press_enter_and_wait(page)
+    assert "because you chose Refuse" in page.locator(".error-summary").inner_text()
+    assert_axe_clean(page)
+    tab_to(page, "#message")
+    page.keyboard.type("Please do not advertise in the forum.")
+    tab_to(page, "main form.moderation-words-form button[type=submit]")
+    press_enter_and_wait(page)
+    assert "“buy now” is now watched" in page.locator(".notice").inner_text()
+    assert_axe_clean(page)
+    page.emulate_media(color_scheme="dark")
+    assert_axe_clean(page)
+    skip_to_main(page)
+    tab_to(page, "main table button[type=submit]")
+    press_enter_and_wait(page)
+    assert "“buy now” is no longer watched." in page.locator(".notice").inner_text()

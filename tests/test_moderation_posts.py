@@ -294,4 +294,4 @@ def test_the_log_names_the_reason_for_each_removal(mod_client, board, member):
     remove(mod_client, reply, "Personal information", "Included a phone number.")
     html = mod_client.get("/moderation/log").get_data(as_text=True)
     assert "Removed post" in html and "Personal information: Included a phone number." in html
-    assert re.search(r"Post \d+ in “Sleep and LDN”", html)
+    assert re.search(r"Post by [^<]+ from [^<]+ in “Sleep and LDN”", html)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ldnsite.accounts import bp, emails, limits, mail_prefs, passwords, tokens, validation
 from ldnsite.accounts.forms import ActionForm, RegisterForm
 from ldnsite.accounts.models import User
+from ldnsite.accounts.signin import sign_in
 from ldnsite.db import get_session, utcnow
 from ldnsite.extensions import limiter
 
@@ -83,6 +84,10 @@ def verify(token: str):
     if form.validate_on_submit():
         user.verified_at = utcnow()
         get_session().commit()
+        # The link proved the mailbox, once: sign its owner in, so they can post straight away.
+        # (A confirmed address's link signs nobody in: see the `already` branch above.)
+        if not current_user.is_authenticated or current_user.id != user.id:
+            sign_in(user)
         return render_template("accounts/verify_done.html", already=False)
     return render_template("accounts/verify.html", form=form, token=token)
 

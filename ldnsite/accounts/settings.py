@@ -46,6 +46,24 @@ def notifications():
     return redirect(url_for("accounts.settings"))
 
 
+@bp.post("/settings/email-opt-out")
+@login_required
+def email_opt_out():
+    """"Stop all emails": the address goes on the opt-out list and mail not yet sent to it is cancelled."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    from ldnsite.mail.suppression import suppress
+
+    db = get_session()
+    suppress(db, current_user.email)
+    mail_prefs.cancel_pending_to(db, current_user.email)
+    db.commit()
+    flash("All emails from us are stopped. We will send this address nothing except password reset emails "
+          "you ask for yourself.", "success")
+    return redirect(url_for("accounts.settings", _anchor="emails"))
+
+
 @bp.post("/settings/email-opt-in")
 @login_required
 def email_opt_in():

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
+from ldnsite.security.lookalike import impersonates_staff, strip_invisible
 
 DISPLAY_NAME_MIN = 2
 DISPLAY_NAME_MAX = 40
@@ -43,8 +44,8 @@ def normalise_email(raw: str) -> str:
 
 
 def clean_display_name(raw: str) -> str:
-    """NFKC-normalised and trimmed, so look-alike spellings compare equal."""
-    return " ".join(unicodedata.normalize("NFKC", raw or "").split())
+    """NFKC-normalised, invisible characters (bidi overrides, zero-width) removed, and trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", strip_invisible(raw or "")).split())
 
 
 def display_name_problem(session: Session, name: str, *, exclude_user_id: int | None = None) -> str | None:
@@ -61,6 +62,9 @@ def display_name_problem(session: Session, name: str, *, exclude_user_id: int | 
         return "Your display name must not contain @, so it cannot be mistaken for an email address"
     if name.casefold() in RESERVED_NAMES:
         return "That display name is reserved. Choose another"
+    if impersonates_staff(name):
+        return ("Your display name must not look like a moderator's, the team's or the site's name "
+                "(words such as moderator, admin, staff, team, official or LDN Guide). Choose another")
     query = select(User.id).where(User.display_name_key == name.casefold(), User.deleted_at.is_(None))
     if exclude_user_id is not None:
         query = query.where(User.id != exclude_user_id)

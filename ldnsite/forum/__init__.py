@@ -30,8 +30,13 @@ def _sitemap_entries() -> list:
 
 def init_app(app: Flask) -> None:
     from ldnsite.forum import models, routes  # noqa: F401  (routes register on bp)
+    from ldnsite.forum.cli import forum_cli
 
     app.register_blueprint(bp)
+    app.cli.add_command(forum_cli)
+    from ldnsite.forum.crisis import SUPPORT_LINES
+
     app.jinja_env.globals["author_name"] = author_name
+    app.jinja_env.globals["crisis_support_lines"] = SUPPORT_LINES
     app.extensions["latest_topics"] = _latest_topics
     app.extensions.setdefault("sitemap_sources", []).append(_sitemap_entries)

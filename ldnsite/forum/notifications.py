@@ -1,4 +1,4 @@
-"""Reply notifications: one email per subscribed participant when a reply is published.
+"""Reply notifications: one email per follower of the topic when a reply is published.
 
 Why through the mailer's queue inside the caller's transaction: the message
 exists exactly when the post does (a rolled-back post sends nothing), the
@@ -9,21 +9,22 @@ post twice never mails anyone twice.
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
+from ldnsite.forum.follows import follower_ids, unfollow_token
 from ldnsite.forum.models import PUBLISHED, Post, Topic
 
 EXCERPT_CHARS = 300
 
 
 def subscribers(session: Session, topic: Topic) -> list[User]:
-    """Who hears about replies in this topic: its author, unless they turned notifications off.
-
-    A seam: per-topic subscriptions would be added here and nowhere else.
-    """
-    author = session.get(User, topic.author_id) if topic.author_id else None
-    return [author] if author is not None else []
+    """Who hears about replies in this topic: the members following it (its author follows from the start)."""
+    ids = follower_ids(session, topic.id)
+    if not ids:
+        return []
+    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
 
 
 def _wants_mail(user: User) -> bool:
@@ -67,6 +68,9 @@ def notify_reply(session: Session, post: Post) -> int:
                 "excerpt": excerpt,
                 "post_url": post_url(post),
                 "settings_url": f"{current_app.config['SITE_URL']}/account/settings",
+                "is_author": user.id == topic.author_id,
+                "unfollow_url": f"{current_app.config['SITE_URL']}/forum/unfollow/"
+                                f"{unfollow_token(user.id, topic.id, current_app.config)}",
             },
             category="notification",
             dedupe_key=f"reply:{post.id}:{user.id}",

@@ -10,40 +10,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Topic
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, Topic
 from ldnsite.moderation.models import Suspension
+from ldnsite.moderation.suspensions import active_suspension
 
 UNVERIFIED = "Confirm your email address before you post or report: use the link in the email we sent you when you registered."
 LOCKED = "This topic is locked, so no new replies can be added. You can still read it, or start a new topic."
 
 
-def active_suspension(session: Session, user_id: int) -> Suspension | None:
-    """The suspension in force now, read straight from the table so a new one applies at once."""
-    now = utcnow()
-    return session.scalars(
-        select(Suspension)
-        .where(
-            Suspension.user_id == user_id,
-            Suspension.lifted_at.is_(None),
-            or_(Suspension.ends_at.is_(None), Suspension.ends_at > now),
-        )
-        .order_by(Suspension.id.desc())
-        .limit(1)
-    ).first()
+def suspended_until(suspension: Suspension) -> str:
+    return f"until {suspension.ends_at:%-d %B %Y at %H:%M} UTC" if suspension.ends_at else "until a moderator lifts it"
 
 
 def _suspension_message(suspension: Suspension) -> str:
-    until = (
-        f"until {suspension.ends_at:%-d %B %Y at %H:%M} UTC" if suspension.ends_at else "until a moderator lifts it"
-    )
+    until = suspended_until(suspension)
     return (
         f"Your account is suspended {until}, so you cannot post or report. "
-        f"Reason given: {suspension.reason} If you think this is a mistake, contact the moderators."
+        f"Reason given: {suspension.reason} If you think this is a mistake, you can appeal: see the forum rules at /forum/rules#appeal."
     )
 
 
@@ -72,6 +59,8 @@ def edit_window() -> timedelta:
 def refusal_to_edit(session: Session, user: User, post: Post, now: datetime | None = None) -> str | None:
     if post.author_id != user.id:
         return "You can only edit your own posts."
+    if post.status == WITHDRAWN:
+        return "You withdrew this post, so it cannot be edited."
     if post.status not in (PUBLISHED, PENDING):
         return "This post was removed by a moderator, so it cannot be edited."
     if post.topic.status == REMOVED:
@@ -82,6 +71,17 @@ def refusal_to_edit(session: Session, user: User, post: Post, now: datetime | No
     if post.topic.locked_at is not None:
         return "This topic is locked, so its posts can no longer be edited."
     return refusal_to_participate(session, user)
+
+
+def refusal_to_withdraw(user: User, post: Post) -> str | None:
+    """Authors may take back their own post at any time, even while suspended: it may disclose their health."""
+    if post.author_id != user.id:
+        return "You can only withdraw your own posts."
+    if post.status == WITHDRAWN:
+        return "You have already withdrawn this post."
+    if post.status not in (PUBLISHED, PENDING):
+        return "This post was removed by a moderator, so it is already hidden from readers."
+    return None
 
 
 def can_see_post(user, post: Post) -> bool:

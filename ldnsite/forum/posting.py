@@ -7,17 +7,21 @@ translate HTTP to these calls and back.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
-from ldnsite.forum.models import PENDING, PUBLISHED, Post, PostRevision, Topic
+from ldnsite.forum import crisis
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, PostRevision, Report, Topic, TopicFollow
 from ldnsite.forum.notifications import notify_reply
+from ldnsite.moderation import watched_words
 from ldnsite.search.outbox import enqueue
 from ldnsite.security.sanitize import render_post
 
@@ -30,24 +34,38 @@ def contains_link(source: str, body_html: str) -> bool:
     return bool(_URL.search(source)) or "<a " in body_html
 
 
-def _post_count(session: Session, user_id: int, *statuses: str) -> int:
-    query = select(func.count()).select_from(Post).where(Post.author_id == user_id)
-    if statuses:
-        query = query.where(Post.status.in_(statuses))
-    return session.scalar(query) or 0
+def trust(session: Session, user_id: int) -> int:
+    """Approved (published) posts, less removed ones.
+
+    Why not every post: three throwaway posts, held or removed, must not earn
+    anyone the right to post links unreviewed. Each removal costs one approval.
+    """
+    rows = session.execute(
+        select(Post.status, func.count()).where(Post.author_id == user_id, Post.status.in_((PUBLISHED, REMOVED)))
+        .group_by(Post.status)
+    ).all()
+    counts = dict(rows)
+    return counts.get(PUBLISHED, 0) - counts.get(REMOVED, 0)
+
+
+def under_review(session: Session, user: User) -> bool:
+    """A member whose posts a moderator still checks: fewer than FORUM_HELD_FIRST_POSTS net approved posts."""
+    if user.is_moderator:
+        return False
+    return trust(session, user.id) < current_app.config.get("FORUM_HELD_FIRST_POSTS", 3)
 
 
 def should_hold(session: Session, user: User, source: str, body_html: str) -> bool:
-    """A new member's first posts, and links from anyone never yet approved, wait for a moderator.
+    """A member's posts wait for a moderator until enough of them were approved; links need at least one.
 
     Why: most forum spam comes from fresh accounts and carries links; a
     moderator's glance at the first few posts stops it before anyone sees it.
     """
     if user.is_moderator:
         return False
-    if _post_count(session, user.id) < current_app.config.get("FORUM_HELD_FIRST_POSTS", 3):
+    if under_review(session, user):
         return True
-    return contains_link(source, body_html) and _post_count(session, user.id, PUBLISHED) == 0
+    return contains_link(source, body_html) and trust(session, user.id) <= 0
 
 
 def recent_duplicate_reply(session: Session, user: User, topic: Topic, source: str) -> Post | None:
@@ -72,27 +90,53 @@ def recent_duplicate_topic(session: Session, user: User, title: str, source: str
     ).first()
 
 
-def create_topic(session: Session, user: User, title: str, source: str, page_slug: str | None = None) -> tuple[Topic, Post]:
+def submission_key(user: User, target: str, nonce: str | None, csrf_token: str | None, *parts: str) -> str:
+    """One key per form submission: the form's nonce, or, from a client that sends none, its CSRF token and text.
+
+    Why: the same form sent twice at the same moment (a double click, a
+    resent request) passes every check before either is saved; the unique
+    key on posts lets the database keep exactly one of them.
+    """
+    material = [str(user.id), target, (nonce or "").strip()[:100]]
+    if not material[2]:
+        material += [csrf_token or "", *parts]
+    return hashlib.sha256("\x1f".join(material).encode()).hexdigest()
+
+
+def post_by_key(session: Session, key: str) -> Post | None:
+    return session.scalar(select(Post).where(Post.submission_key == key))
+
+
+def create_topic(session: Session, user: User, title: str, source: str, page_slug: str | None = None,
+                 key: str | None = None) -> tuple[Topic, Post]:
+    match = _watched(session, user, title, source)
     body_html = render_post(source)
-    held = should_hold(session, user, source, body_html)
+    held = should_hold(session, user, source, body_html) or (match is not None and match.action == watched_words.HOLD)
     now = utcnow()
     topic = Topic(title=title, author_id=user.id, page_slug=page_slug or None, status=PENDING if held else PUBLISHED,
                   created_at=now, last_activity_at=now)
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
-                status=PENDING if held else PUBLISHED, created_at=now)
+                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
+                urgent_at=now if crisis.suggests_risk(title, source) else None,
+                flag_reason=match.note if match else None)
     session.add_all([topic, post])
+    session.flush()
+    session.add(TopicFollow(user_id=user.id, topic_id=topic.id, created_at=now))  # the author follows from the start
     session.flush()
     enqueue(session, "topic", topic.id)
     enqueue(session, "post", post.id)
     return topic, post
 
 
-def create_reply(session: Session, user: User, topic: Topic, source: str) -> Post:
+def create_reply(session: Session, user: User, topic: Topic, source: str, key: str | None = None) -> Post:
+    match = _watched(session, user, source)
     body_html = render_post(source)
-    held = should_hold(session, user, source, body_html)
+    held = should_hold(session, user, source, body_html) or (match is not None and match.action == watched_words.HOLD)
     now = utcnow()
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
-                status=PENDING if held else PUBLISHED, created_at=now)
+                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
+                urgent_at=now if crisis.suggests_risk(source) else None,
+                flag_reason=match.note if match else None)
     session.add(post)
     if not held:
         topic.last_activity_at = now
@@ -103,21 +147,125 @@ def create_reply(session: Session, user: User, topic: Topic, source: str) -> Pos
     return post
 
 
-def edit_post(session: Session, post: Post, source: str) -> Post:
-    """Keep the previous text as a revision, then replace it. Nothing a member wrote is lost."""
-    if source == post.body_source:
-        return post
-    session.add(PostRevision(post_id=post.id, body_source=post.body_source, body_html=post.body_html))
-    post.body_source = source
-    post.body_html = render_post(source)
-    post.edited_at = utcnow()
+class Refused(ValueError):
+    """The text uses a watched word whose action is to refuse: the message is for the member."""
+
+
+def _watched(session: Session, user: User, *texts: str | None):
+    """The strongest watched word in the texts; moderators' own posts are not checked."""
+    if user.is_moderator:
+        return None
+    match = watched_words.strongest_match(session, *texts)
+    if match is not None and match.action == watched_words.REFUSE:
+        raise Refused(match.refusal)
+    return match
+
+
+def link_count(source: str, body_html: str) -> int:
+    """How many links a text carries, written out or made by the renderer: an edit that raises it adds one."""
+    return max(len(_URL.findall(source)), body_html.count("<a "))
+
+
+@dataclass(frozen=True)
+class EditResult:
+    saved: bool
+    held: bool = False
+
+
+def edit_post(session: Session, post: Post, user: User, source: str) -> EditResult:
+    """Keep the previous text as a revision, then replace it, only if the post is still as the member saw it.
+
+    Why a conditional UPDATE: a moderator may remove the post while its author
+    edits it; the edit must not be written onto the removed post and the member
+    must not be told "saved". Why the hold: a member still under review could
+    otherwise get a harmless post approved, then edit spam into it.
+    """
+    expected = post.status
+    old_source, old_html = post.body_source, post.body_html
+    if expected not in (PUBLISHED, PENDING):
+        return EditResult(saved=False)
+    if source == old_source:
+        return EditResult(saved=True)
+    match = None if user.is_moderator else watched_words.newly_used(session, (old_source,), (source,))
+    if match is not None and match.action == watched_words.REFUSE:
+        raise Refused(match.refusal)
+    body_html = render_post(source)
+    adds_link = link_count(source, body_html) > link_count(old_source, old_html)
+    rehold = expected == PUBLISHED and (
+        (adds_link and under_review(session, user)) or (match is not None and match.action == watched_words.HOLD)
+    )
+    values = {"body_source": source, "body_html": body_html, "edited_at": utcnow()}
+    if match is not None:
+        values["flag_reason"] = match.note
+    if post.urgent_at is None and crisis.suggests_risk(source):
+        values["urgent_at"] = values["edited_at"]
+    if rehold:
+        values.update(status=PENDING, approved_at=None, approved_by_id=None)
+    result = session.execute(
+        update(Post).where(Post.id == post.id, Post.status == expected).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        return EditResult(saved=False)
+    session.add(PostRevision(post_id=post.id, body_source=old_source, body_html=old_html))
+    first = is_first_post(session, post)
+    if rehold and first:
+        session.execute(update(Topic).where(Topic.id == post.topic_id, Topic.status == PUBLISHED).values(status=PENDING),
+                        execution_options={"synchronize_session": False})
     session.flush()
+    session.expire(post)
     enqueue(session, "post", post.id)
-    if is_first_post(session, post):
+    if first:
         enqueue(session, "topic", post.topic_id)
-    return post
+    return EditResult(saved=True, held=rehold)
 
 
 def is_first_post(session: Session, post: Post) -> bool:
     first = session.scalar(select(func.min(Post.id)).where(Post.topic_id == post.topic_id))
     return first == post.id
+
+
+def withdraw_post(session: Session, post: Post, user: User) -> bool:
+    """The author takes a post back. Conditional on its state, so it cannot race a removal.
+
+    Why not a delete: moderators may need the text for a while (a report, an
+    appeal), as /privacy says; readers see only that its author withdrew it.
+    """
+    from ldnsite.mail.mailer import cancel
+
+    if post.author_id != user.id:
+        return False
+    now = utcnow()
+    result = session.execute(
+        update(Post).where(Post.id == post.id, Post.author_id == user.id, Post.status.in_((PUBLISHED, PENDING)))
+        .values(status=WITHDRAWN, withdrawn_at=now, urgent_at=None, flag_reason=None),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        return False
+    session.execute(
+        update(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))
+        .values(resolved_at=now, resolution="withdrawn"),
+        execution_options={"synchronize_session": False},
+    )
+    cancel(session, f"reply:{post.id}:")
+    enqueue(session, "post", post.id)
+    session.expire(post)
+    return True
+
+
+def purge_withdrawn(session: Session, older_than_days: int) -> int:
+    """Erase the text of posts withdrawn more than `older_than_days` ago, and their earlier versions."""
+    from sqlalchemy import delete
+
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    ids = list(session.scalars(select(Post.id).where(Post.status == WITHDRAWN, Post.withdrawn_at < cutoff,
+                                                     Post.body_source != "")))
+    if not ids:
+        return 0
+    session.execute(delete(PostRevision).where(PostRevision.post_id.in_(ids)))
+    session.execute(update(Post).where(Post.id.in_(ids)).values(body_source="", body_html=""),
+                    execution_options={"synchronize_session": False})
+    return len(ids)

@@ -105,3 +105,14 @@ def latest_topics(session: Session, limit: int = 5) -> list[Topic]:
 def sitemap_entries(session: Session) -> list[tuple[str, object]]:
     rows = session.execute(select(Topic.id, Topic.last_activity_at).where(Topic.status == PUBLISHED).order_by(Topic.id))
     return [(f"/forum/t/{tid}", last) for tid, last in rows]
+
+
+def page_discussion(session: Session, slug: str) -> Topic | None:
+    """The content page's discussion: its published topic. Held or removed ones never take the slot."""
+    return session.scalar(select(Topic).where(Topic.page_slug == slug, Topic.status == PUBLISHED).limit(1))
+
+
+def own_held_discussion(session: Session, user_id: int, slug: str) -> Topic | None:
+    return session.scalar(
+        select(Topic).where(Topic.page_slug == slug, Topic.status == PENDING, Topic.author_id == user_id).limit(1)
+    )

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
@@ -100,9 +101,21 @@ def _topic_post_ids(session: Session, topic_id: int) -> list[int]:
 
 
 def _set_topic_status(session: Session, topic_id: int, from_status: str | None, to_status: str) -> bool:
+    if to_status == PUBLISHED:
+        _give_up_taken_page_slot(session, topic_id)
     cond = Topic.status != to_status if from_status is None else Topic.status == from_status
     result = session.execute(update(Topic).where(Topic.id == topic_id, cond).values(status=to_status), execution_options=NO_SYNC)
     return result.rowcount == 1
+
+
+def _give_up_taken_page_slot(session: Session, topic_id: int) -> None:
+    """A held or removed "Discuss this article" topic published after another took the page becomes an ordinary topic."""
+    slug = session.scalar(select(Topic.page_slug).where(Topic.id == topic_id))
+    if slug is None:
+        return
+    taken = session.scalar(select(Topic.id).where(Topic.page_slug == slug, Topic.status == PUBLISHED, Topic.id != topic_id))
+    if taken is not None:
+        session.execute(update(Topic).where(Topic.id == topic_id).values(page_slug=None), execution_options=NO_SYNC)
 
 
 def _reindex_topic(session: Session, topic_id: int) -> None:
@@ -121,7 +134,8 @@ def _post_url(post: Post) -> str:
 def remove_post(session: Session, post: Post, moderator: User, reason: str) -> Outcome:
     now = utcnow()
     previous = _move_post(session, post.id, (PENDING, PUBLISHED),
-                          {"status": REMOVED, "removed_at": now, "removed_by_id": moderator.id, "removal_reason": reason})
+                          {"status": REMOVED, "removed_at": now, "removed_by_id": moderator.id, "removal_reason": reason,
+                           "urgent_at": None, "flag_reason": None})
     if previous is None:
         _current_status(session, post.id)
         return Outcome(False, "This post was already removed. Nothing changed.")
@@ -185,7 +199,8 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
 
 def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
     now = utcnow()
-    previous = _move_post(session, post.id, (PENDING,), {"status": PUBLISHED, "approved_at": now, "approved_by_id": moderator.id})
+    previous = _move_post(session, post.id, (PENDING,), {"status": PUBLISHED, "approved_at": now, "approved_by_id": moderator.id,
+                                                         "urgent_at": None, "flag_reason": None})
     if previous is None:
         status = _current_status(session, post.id)
         if status == PUBLISHED:
@@ -214,19 +229,29 @@ def _notify_reply(session: Session, post: Post) -> None:
 
 
 def dismiss_reports(session: Session, post: Post, moderator: User) -> Outcome:
+    """Close the open reports and the urgent mark: a moderator has dealt with the post, which stays."""
     result = session.execute(
         update(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))
         .values(resolved_at=utcnow(), resolved_by_id=moderator.id, resolution="dismissed"),
         execution_options=NO_SYNC,
     )
-    if result.rowcount == 0:
+    count = result.rowcount
+    marks = session.execute(select(Post.urgent_at, Post.flag_reason).where(Post.id == post.id)).first()
+    cleared = session.execute(
+        update(Post).where(Post.id == post.id, or_(Post.urgent_at.is_not(None), Post.flag_reason.is_not(None)))
+        .values(urgent_at=None, flag_reason=None), execution_options=NO_SYNC
+    ).rowcount
+    if count == 0 and cleared == 0:
         session.rollback()
         return Outcome(False, "This post has no open reports. Nothing changed.")
-    count = result.rowcount
-    log_action(session, moderator, "dismiss_reports", "post", post.id,
-               reason=f"{count} report{'s' if count != 1 else ''} dismissed; the post stays")
+    parts = [f"{count} report{'s' if count != 1 else ''} dismissed"] if count else []
+    if cleared and marks.urgent_at is not None:
+        parts.append("urgent mark cleared")
+    if cleared and marks.flag_reason is not None:
+        parts.append("watched word flag cleared")
+    log_action(session, moderator, "dismiss_reports", "post", post.id, reason="; ".join(parts) + "; the post stays")
     session.commit()
-    return Outcome(True, f"{count} report{'s' if count != 1 else ''} dismissed. The post stays as it is.")
+    return Outcome(True, "; ".join(parts).capitalize() + ". The post stays as it is.")
 
 
 # ---- topics --------------------------------------------------------------------------------
@@ -317,3 +342,48 @@ def change_role(session: Session, member: User, admin: User, role: str) -> Outco
             return Outcome(True, f"{member.display_name} is now a {role}.")
     session.rollback()
     return Outcome(False, "The role was being changed by someone else at the same time. Nothing changed; please try again.")
+
+
+# ---- watched words -------------------------------------------------------------------------
+
+
+def add_watched_word(session: Session, moderator: User, phrase: str, action: str, message: str | None) -> Outcome:
+    from ldnsite.forum.crisis import normalise
+    from ldnsite.moderation.models import WatchedWord
+    from ldnsite.moderation.watched_words import ACTION_LABELS
+
+    key = normalise(phrase)
+    if session.scalar(select(WatchedWord.id).where(WatchedWord.key == key)) is not None:
+        session.rollback()
+        return Outcome(False, f"“{phrase}” is already watched. Nothing changed: remove it first to change its action.")
+    word = WatchedWord(phrase=phrase, key=key, action=action, message=message or None, created_by_id=moderator.id,
+                       created_at=utcnow())
+    session.add(word)
+    try:
+        session.flush()
+    except IntegrityError:  # another moderator added it a moment ago
+        session.rollback()
+        return Outcome(False, f"“{phrase}” is already watched. Nothing changed.")
+    log_action(session, moderator, "add_watched_word", "watched_word", word.id,
+               reason=f"“{phrase}”: {ACTION_LABELS[action].lower()}" + (f". Message: {message}" if message else ""),
+               new=action)
+    session.commit()
+    return Outcome(True, f"“{phrase}” is now watched: {ACTION_LABELS[action].lower()}.")
+
+
+def remove_watched_word(session: Session, moderator: User, word_id: int) -> Outcome:
+    from sqlalchemy import delete
+
+    from ldnsite.moderation.models import WatchedWord
+
+    word = session.get(WatchedWord, word_id)
+    if word is None:
+        session.rollback()
+        return Outcome(False, "That watched word was already removed. Nothing changed.")
+    phrase, action = word.phrase, word.action
+    if session.execute(delete(WatchedWord).where(WatchedWord.id == word_id), execution_options=NO_SYNC).rowcount != 1:
+        session.rollback()
+        return Outcome(False, "That watched word was already removed. Nothing changed.")
+    log_action(session, moderator, "remove_watched_word", "watched_word", word_id, reason=f"“{phrase}”", previous=action)
+    session.commit()
+    return Outcome(True, f"“{phrase}” is no longer watched.")

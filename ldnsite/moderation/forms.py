@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
@@ -118,3 +118,38 @@ class LogFilterForm(FlaskForm):
     def validate_action(self, field) -> None:
         if field.data and field.data not in {choice.value for choice in field.choices}:
             raise ValidationError("Choose an action from the list")
+
+
+class WatchedWordForm(FlaskForm):
+    phrase = StringField(
+        "Word or phrase",
+        validators=[InputRequired("Enter a word or phrase to watch"),
+                    Length(max=100, message="The word or phrase must be 100 characters or fewer")],
+    )
+    action = RadioField("What happens when a post uses it", choices=[], validate_choice=False)
+    message = TextAreaField(
+        "Message to the member (for Refuse)",
+        validators=[Length(max=500, message="The message must be 500 characters or fewer")],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from ldnsite.moderation.watched_words import ACTIONS
+
+        self.action.choices = _choices(ACTIONS)
+
+    def validate_phrase(self, field) -> None:
+        from ldnsite.forum.crisis import normalise
+
+        field.data = " ".join((field.data or "").split())
+        if not normalise(field.data):
+            raise ValidationError("Enter a word or phrase with at least one letter or number")
+
+    def validate_action(self, field) -> None:
+        if field.data not in {c.value for c in field.choices}:
+            raise ValidationError("Choose what happens when a post uses it")
+
+    def validate_message(self, field) -> None:
+        field.data = (field.data or "").strip()
+        if self.action.data == "refuse" and not field.data:
+            raise ValidationError("Write the message the member will see, because you chose Refuse")

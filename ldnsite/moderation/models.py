@@ -59,6 +59,27 @@ class Suspension(Base):
         return self.lifted_at is None and (self.ends_at is None or self.ends_at > now)
 
 
+class WatchedWord(Base):
+    """A word or phrase moderators watch for in titles and posts, and what happens when it is used.
+
+    Why stored and not configured: moderators add and remove them as spam
+    changes, without a deployment; each change is written to the log.
+    """
+
+    __tablename__ = "watched_words"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(100))
+    # The phrase folded for matching (forum.crisis.normalise); one entry per phrase.
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    action: Mapped[str] = mapped_column(String(8))  # hold | refuse | flag
+    message: Mapped[str | None] = mapped_column(Text)  # shown to the member when the post is refused
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a moderation log entry."""
 

@@ -15,9 +15,10 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ldnsite.accounts.models import User
+from ldnsite.forum.forms import AT_RISK
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
 from ldnsite.moderation.models import ModerationLog, Suspension
-from ldnsite.moderation.suspensions import active_condition
+from ldnsite.moderation.suspensions import active_condition, ending_last
 
 PER_PAGE = 20
 
@@ -49,32 +50,45 @@ class QueueItem:
     is_first: bool
     reports: list[Report] = field(default_factory=list)
     history: AuthorHistory = field(default_factory=AuthorHistory)
+    urgent: bool = False
 
 
 def _open_reports():
     return (
-        select(Report.post_id.label("post_id"), func.min(Report.created_at).label("first_report"))
+        select(Report.post_id.label("post_id"), func.min(Report.created_at).label("first_report"),
+               func.max(case((Report.category == AT_RISK, 1), else_=0)).label("at_risk"))
         .where(Report.resolved_at.is_(None))
         .group_by(Report.post_id)
         .subquery()
     )
 
 
+def _queue_condition(reports):
+    """Held posts; published posts with open reports or marked urgent (someone may be at risk)."""
+    return or_(Post.status == PENDING,
+               and_(Post.status == PUBLISHED, or_(reports.c.post_id.is_not(None), Post.urgent_at.is_not(None),
+                                                  Post.flag_reason.is_not(None))))
+
+
 def queue_page(session: Session, page: int) -> Page:
-    """Held posts and reported posts, oldest first: a held post by when it was written,
-    a reported one by its first open report."""
+    """Urgent posts first (someone may be at risk), then held and reported posts, oldest first:
+    a held post by when it was written, a reported one by its first open report."""
     reports = _open_reports()
-    flagged_at = case((Post.status == PENDING, Post.created_at), else_=reports.c.first_report)
-    condition = or_(Post.status == PENDING, and_(Post.status == PUBLISHED, reports.c.post_id.is_not(None)))
-    base = select(Post).outerjoin(reports, reports.c.post_id == Post.id).where(condition)
+    urgent = or_(Post.urgent_at.is_not(None), reports.c.at_risk == 1)
+    flagged_at = case((Post.status == PENDING, Post.created_at),
+                      else_=func.coalesce(reports.c.first_report, Post.urgent_at, Post.edited_at, Post.created_at))
+    base = select(Post).outerjoin(reports, reports.c.post_id == Post.id).where(_queue_condition(reports))
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    urgent_first = case((urgent, 0), else_=1)
     rows = session.execute(
-        base.add_columns(flagged_at.label("flagged_at"))
+        base.add_columns(flagged_at.label("flagged_at"), urgent_first.label("urgent_rank"))
         .options(selectinload(Post.topic), selectinload(Post.author))
-        .order_by(flagged_at, Post.id)
+        .order_by(urgent_first, flagged_at, Post.id)
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
+    urgent_ids = {post.id for post, _, rank in rows if rank == 0}
+    rows = [(post, flagged) for post, flagged, _ in rows]
     post_ids = [post.id for post, _ in rows]
     topic_ids = {post.topic_id for post, _ in rows}
     firsts = set(session.scalars(select(func.min(Post.id)).where(Post.topic_id.in_(topic_ids)).group_by(Post.topic_id))) if rows else set()
@@ -92,13 +106,13 @@ def queue_page(session: Session, page: int) -> Page:
         for report in item_reports:
             report.reporter_name = reporters.get(report.reporter_id)  # type: ignore[attr-defined]
         items.append(QueueItem(post=post, flagged_at=flagged, is_first=post.id in firsts, reports=item_reports,
-                               history=histories.get(post.author_id, AuthorHistory())))
+                               history=histories.get(post.author_id, AuthorHistory()), urgent=post.id in urgent_ids))
     return Page(items=items, page=page, pages=page_count(total), total=total)
 
 
 def queue_size(session: Session) -> int:
     reports = _open_reports()
-    condition = or_(Post.status == PENDING, and_(Post.status == PUBLISHED, reports.c.post_id.is_not(None)))
+    condition = _queue_condition(reports)
     return session.scalar(select(func.count(Post.id)).outerjoin(reports, reports.c.post_id == Post.id).where(condition)) or 0
 
 
@@ -125,8 +139,11 @@ def author_histories(session: Session, user_ids: set[int]) -> dict[int, AuthorHi
         select(Suspension.user_id, func.count()).where(Suspension.user_id.in_(user_ids)).group_by(Suspension.user_id)
     ):
         histories[uid].suspensions = count
+    in_force: dict[int, list[Suspension]] = {}
     for suspension in session.scalars(select(Suspension).where(Suspension.user_id.in_(user_ids), active_condition())):
-        histories[suspension.user_id].active_suspension = suspension
+        in_force.setdefault(suspension.user_id, []).append(suspension)
+    for uid, rows in in_force.items():
+        histories[uid].active_suspension = ending_last(rows)
     return histories
 
 
@@ -168,6 +185,8 @@ ACTION_LABELS = {
     "suspend": "Suspended member",
     "lift_suspension": "Lifted suspension",
     "change_role": "Changed role",
+    "add_watched_word": "Added watched word",
+    "remove_watched_word": "Removed watched word",
 }
 
 
@@ -225,18 +244,27 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
     user_ids = {e.target_id for e in entries if e.target_type == "user"}
     posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)))} if post_ids else {}
     topic_ids |= {p.topic_id for p in posts.values()}
-    topics = dict(session.execute(select(Topic.id, Topic.title).where(Topic.id.in_(topic_ids))).all()) if topic_ids else {}
-    users = _users(session, user_ids)
+    topic_rows = session.execute(select(Topic.id, Topic.title, Topic.author_id).where(Topic.id.in_(topic_ids))).all() if topic_ids else []
+    topics = {tid: title for tid, title, _ in topic_rows}
+    topic_authors = {tid: author for tid, _, author in topic_rows}
+    users = _users(session, user_ids | {p.author_id for p in posts.values() if p.author_id}
+                   | {a for a in topic_authors.values() if a})
     rows = []
     for e in entries:
         url = None
         if e.target_type == "post" and e.target_id in posts:
             post = posts[e.target_id]
-            text = f"Post {post.id} in “{topics.get(post.topic_id, 'unknown topic')}”"
+            author = users.get(post.author_id, "a deleted member") if post.author_id else "a deleted member"
+            text = (f"Post by {author} from {post.created_at:%-d %b %Y %H:%M} "
+                    f"in “{topics.get(post.topic_id, 'unknown topic')}”")
             url = f"/forum/t/{post.topic_id}#post-{post.id}"
         elif e.target_type == "topic":
-            text = f"Topic “{topics.get(e.target_id, e.target_id)}”"
+            starter = topic_authors.get(e.target_id)
+            text = f"Topic “{topics.get(e.target_id, e.target_id)}” started by {users.get(starter, 'a deleted member')}"
             url = f"/forum/t/{e.target_id}"
+        elif e.target_type == "watched_word":
+            text = f"Watched word {e.reason or e.target_id}"
+            url = "/moderation/words"
         elif e.target_type == "user":
             text = f"Member {users.get(e.target_id, e.target_id)}"
             url = f"/moderation/u/{e.target_id}"
@@ -244,3 +272,21 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
             text = f"{e.target_type} {e.target_id}"
         rows.append(LogRow(entry=e, label=ACTION_LABELS.get(e.action, e.action), target_label=text, target_url=url))
     return rows
+
+
+def watched_words(session: Session) -> list:
+    from ldnsite.moderation.models import WatchedWord
+
+    return list(session.scalars(select(WatchedWord).options(selectinload(WatchedWord.created_by))
+                                .order_by(WatchedWord.key)))
+
+
+def reply_count(session: Session, topic_id: int) -> int:
+    """Replies a moderator would remove with the topic's first post (all but the first, in any state)."""
+    return max(0, (session.scalar(select(func.count()).select_from(Post).where(Post.topic_id == topic_id)) or 0) - 1)
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    """The start of a post, on one line, for lists where the whole post would be too long."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + "…"

@@ -15,8 +15,9 @@ from ldnsite.db import get_session
 from ldnsite.forum.models import REMOVED, Post, Topic
 from ldnsite.moderation import actions, bp, queries
 from ldnsite.moderation.access import admin_required, moderator_required, safe_next
-from ldnsite.moderation.forms import ActionForm, LogFilterForm, RemoveForm, RoleForm, SuspendForm
+from ldnsite.moderation.forms import ActionForm, LogFilterForm, RemoveForm, RoleForm, SuspendForm, WatchedWordForm
 from ldnsite.moderation.suspensions import active_suspension
+from ldnsite.moderation.watched_words import ACTION_LABELS
 
 UNPROCESSABLE = 422
 
@@ -90,8 +91,10 @@ def remove(post_id: int):
         status = UNPROCESSABLE
     else:
         status = 200
+    is_first = actions.first_post_id(session, post.topic_id) == post.id
+    replies = queries.reply_count(session, post.topic_id) if is_first else 0
     return render_template("moderation/remove.html", post=post, form=form, next=safe_next(""),
-                           is_first=actions.first_post_id(session, post.topic_id) == post.id), status
+                           is_first=is_first, replies=replies), status
 
 
 @bp.post("/p/<int:post_id>/approve")
@@ -235,6 +238,33 @@ def log():
     if page > result.pages:
         abort(404)
     return render_template("moderation/log.html", form=form, result=result, filters=filters)
+
+
+# ---- watched words -------------------------------------------------------------------------
+
+
+def _render_words(form: WatchedWordForm | None = None, status: int = 200):
+    return render_template("moderation/words.html", form=form or WatchedWordForm(formdata=None),
+                           words=queries.watched_words(get_session()), labels=ACTION_LABELS), status
+
+
+@bp.route("/words", methods=["GET", "POST"])
+@moderator_required
+def words():
+    if request.method == "GET":
+        return _render_words()
+    form = WatchedWordForm()
+    if not form.validate():
+        return _render_words(form, UNPROCESSABLE)
+    outcome = actions.add_watched_word(get_session(), _moderator(), form.phrase.data, form.action.data, form.message.data)
+    return _report(outcome, url_for(".words"))
+
+
+@bp.post("/words/<int:word_id>/remove")
+@moderator_required
+def remove_word(word_id: int):
+    _require_action_form()
+    return _report(actions.remove_watched_word(get_session(), _moderator(), word_id), url_for(".words"))
 
 
 def topic_first_post(topic: Topic) -> int | None:

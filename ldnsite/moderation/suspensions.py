@@ -21,12 +21,18 @@ def active_condition(now: datetime | None = None):
     return Suspension.lifted_at.is_(None) & or_(Suspension.ends_at.is_(None), Suspension.ends_at > now)
 
 
-def active_suspension(session: Session, user_id: int) -> Suspension | None:
-    """The member's suspension in force, the one ending last (indefinite first)."""
-    rows = session.scalars(select(Suspension).where(Suspension.user_id == user_id, active_condition())).all()
+def ending_last(rows) -> Suspension | None:
+    """Of several suspensions in force, the one that decides: the one ending last (an indefinite one first)."""
+    rows = list(rows)
     if not rows:
         return None
-    return max(rows, key=lambda s: (s.ends_at is None, s.ends_at or datetime.min))
+    return max(rows, key=lambda s: (s.ends_at is None, s.ends_at or datetime.min, s.id))
+
+
+def active_suspension(session: Session, user_id: int) -> Suspension | None:
+    """The member's suspension in force, the one ending last. The forum, the moderation pages and the
+    notice a suspended member sees all ask this one function, so they always agree."""
+    return ending_last(session.scalars(select(Suspension).where(Suspension.user_id == user_id, active_condition())))
 
 
 def is_suspended(session: Session, user_id: int) -> bool:
