@@ -1,6 +1,6 @@
 """ended sessions: sign-out ends a session on the server
 
-Revision ID: accounts_0003
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01 21:40:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-01 21:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "accounts_0003"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

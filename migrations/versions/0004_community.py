@@ -16,16 +16,16 @@
 - reports.category and reports.details: the reason chosen from the list, and
   the reporter's optional details.
 
-Revision ID: forum_0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 21:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "forum_0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
