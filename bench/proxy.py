@@ -12,6 +12,8 @@ is what keeps CSRF pages uncompressed.
 
 from __future__ import annotations
 
+import gzip
+import http.client
 import os
 import re
 import shutil
@@ -21,6 +23,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+import brotli
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "deploy.md"
@@ -165,3 +169,48 @@ http {{
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class Reader:
+    """One reader's browser, simplified: a keep-alive connection, the cookies it was given, one Accept-Encoding.
+
+    `get` and `post` return (response, decoded body, bytes on the wire); the
+    response has been read, so its headers stay available.
+    """
+
+    def __init__(self, port: int, accept_encoding: str = "") -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.accept_encoding = accept_encoding
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
+        sent = {"Accept-Encoding": self.accept_encoding, **(headers or {})}
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=sent)
+        response = self.conn.getresponse()
+        data = self.last_raw = response.read()
+        for value in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            cookie = rest.split(";", 1)[0]
+            if cookie and "expires=Thu, 01 Jan 1970" not in value:
+                self.cookies[name] = cookie
+            else:
+                self.cookies.pop(name, None)
+        encoding = response.headers.get("Content-Encoding")
+        text = brotli.decompress(data) if encoding == "br" else gzip.decompress(data) if encoding == "gzip" else data
+        head = len(f"HTTP/1.1 {response.status} {response.reason}\r\n") + len(str(response.headers).encode()) + 2
+        return response, text, head + len(data)
+
+    def get(self, path: str, **headers):
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path: str, fields: dict[str, str]):
+        from urllib.parse import urlencode
+
+        return self.request("POST", path, body=urlencode(fields))
+
+    def close(self) -> None:
+        self.conn.close()

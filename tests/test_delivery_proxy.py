@@ -8,46 +8,15 @@ compressed, by the app or by nginx (Debian's nginx.conf turns gzip on).
 
 from __future__ import annotations
 
-import gzip
-import http.client
 import re
 
-import brotli
 import pytest
 
-from bench.proxy import Proxy, nginx_binary
+from bench.proxy import Proxy, Reader, nginx_binary
 
 pytestmark = pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed here (`make bench` installs Debian's nginx-light)")
 
 ARTICLE = "/treatments/low-dose-naltrexone"
-
-
-class Browser:
-    """One reader: a keep-alive connection to the proxy and the cookies it was given."""
-
-    def __init__(self, port: int, accept_encoding: str = "") -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        self.accept_encoding = accept_encoding
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
-        sent = {"Accept-Encoding": self.accept_encoding, **(headers or {})}
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if body is not None:
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=sent)
-        response = self.conn.getresponse()
-        data = response.read()
-        for value in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = value.partition("=")
-            self.cookies[name] = rest.split(";", 1)[0]
-        encoding = response.headers.get("Content-Encoding")
-        text = brotli.decompress(data) if encoding == "br" else gzip.decompress(data) if encoding == "gzip" else data
-        return response, text
-
-    def get(self, path: str, **headers):
-        return self.request("GET", path, headers=headers)
 
 
 @pytest.fixture
@@ -63,9 +32,9 @@ def status(response) -> str:
 
 @pytest.mark.parametrize("encoding", ["", "gzip", "br"])
 def test_anonymous_article_comes_from_the_cache_in_the_encoding_asked_for(proxy, encoding):
-    first, page = Browser(proxy.port, encoding).get(ARTICLE)
+    first, page, _ = Reader(proxy.port, encoding).get(ARTICLE)
     assert first.status == 200 and status(first) == "MISS"
-    again, same = Browser(proxy.port, encoding).get(ARTICLE)
+    again, same, _ = Reader(proxy.port, encoding).get(ARTICLE)
     assert status(again) == "HIT"
     assert same == page and b"<h1" in page
     assert again.headers.get("Content-Encoding") == (encoding or None)
@@ -74,26 +43,26 @@ def test_anonymous_article_comes_from_the_cache_in_the_encoding_asked_for(proxy,
 
 
 def test_browsers_spelling_accept_encoding_differently_share_one_entry(proxy):
-    Browser(proxy.port, "gzip, deflate, br").get("/about")
-    response, _ = Browser(proxy.port, "br, gzip").get("/about")
+    Reader(proxy.port, "gzip, deflate, br").get("/about")
+    response, _, _ = Reader(proxy.port, "br, gzip").get("/about")
     assert status(response) == "HIT" and response.headers["Content-Encoding"] == "br"
 
 
 def test_a_member_never_reads_or_fills_the_cache(proxy, make_user):
     make_user()
-    reader = Browser(proxy.port, "br")
+    reader = Reader(proxy.port, "br")
     reader.get("/about")  # now cached for anonymous readers
-    member = Browser(proxy.port, "br")
-    _, html = member.get("/account/login")
+    member = Reader(proxy.port, "br")
+    _, html, _ = member.get("/account/login")
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', html).group(1).decode()
-    posted, _ = member.request("POST", "/account/login", f"csrf_token={token}&email=member%40example.com&password=correct+horse+battery")
+    posted, _, _ = member.post("/account/login", {"csrf_token": token, "email": "member@example.com", "password": "correct horse battery"})
     assert posted.status in (302, 303)
     for path in ("/about", "/", "/forum/", ARTICLE, "/account/settings"):
-        response, page = member.get(path)
+        response, page, _ = member.get(path)
         assert status(response) == "BYPASS", path
         assert b"/account/logout" in page, path  # their own signed-in page, not the shared copy
     for path in ("/about", "/", ARTICLE):
-        response, page = Browser(proxy.port, "br").get(path)
+        response, page, _ = Reader(proxy.port, "br").get(path)
         assert b"/account/logout" not in page and b"csrf_token" not in page, path
         assert response.headers.get("Set-Cookie") is None
 
@@ -102,7 +71,7 @@ def test_a_member_never_reads_or_fills_the_cache(proxy, make_user):
 def test_pages_with_a_csrf_token_are_neither_cached_nor_compressed(proxy, path):
     tokens = set()
     for _ in range(3):
-        response, page = Browser(proxy.port, "gzip, br").get(path)
+        response, page, _ = Reader(proxy.port, "gzip, br").get(path)
         assert response.status == 200
         assert status(response) in ("MISS", "EXPIRED", "")  # fetched from the app every time
         assert response.headers.get("Content-Encoding") is None  # neither the app nor nginx compressed it
@@ -113,16 +82,16 @@ def test_pages_with_a_csrf_token_are_neither_cached_nor_compressed(proxy, path):
 
 
 def test_a_request_with_a_session_cookie_bypasses_the_cache(proxy):
-    Browser(proxy.port).get("/about")
-    reader = Browser(proxy.port)
+    Reader(proxy.port).get("/about")
+    reader = Reader(proxy.port)
     reader.cookies["session"] = "not-a-valid-session"
-    response, _ = reader.get("/about")
+    response, _, _ = reader.get("/about")
     assert status(response) == "BYPASS"
 
 
 def test_the_cache_revalidates_with_the_app_and_keeps_nothing_personal(proxy):
     for path in ("/", "/forum/", ARTICLE, "/treatments/", "/search?q=sleep", "/account/login", "/opt-out"):
-        Browser(proxy.port, "br").get(path)
+        Reader(proxy.port, "br").get(path)
     stored = [p.read_bytes() for p in proxy.cached_files()]
     assert len(stored) >= 5
     for entry in stored:
