@@ -151,6 +151,24 @@ http {{
         self.stop()
         raise RuntimeError("nginx did not start within 10 s")
 
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by nginx's worker processes.
+
+        Why: on a shared machine the wall-clock request rate swings with other
+        work; the CPU a worker spends per request does not, so it gives the
+        rate one nginx core would reach.
+        """
+        ticks = 0
+        master = str(self.process.pid) if self.process else ""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == master:  # ppid
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def cached_files(self) -> list[Path]:
         return [p for p in self.cache_dir.rglob("*") if p.is_file()]
 
