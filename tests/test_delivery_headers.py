@@ -240,3 +240,25 @@ def test_hashed_static_files_are_immutable_and_the_plain_url_is_short_lived(clie
     sign_in(member_client, member)
     response = member_client.get(hashed)
     assert directives(response)["public"] and "Set-Cookie" not in response.headers
+
+
+def test_a_page_changed_through_a_related_page_is_not_answered_304_by_date(app_config, tmp_path):
+    """The article lists its related pages' titles: when one is renamed, the article's bytes change
+    though its own file does not, and a cache that revalidates by date alone must get the new page."""
+    import os
+    import shutil
+
+    from ldnsite import create_app
+
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "site", site)
+    client = create_app({**app_config, "CONTENT_DIR": str(site)}).test_client()
+    first = client.get("/treatments/low-dose-naltrexone")
+    related = site / "pacing.md"
+    stamp = related.stat().st_mtime
+    related.write_text(related.read_text().replace("title: Pacing", "title: Pacing your energy", 1))
+    os.utime(related, (stamp, stamp))  # even with the old date on the renamed page's file
+    second = client.get("/treatments/low-dose-naltrexone", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert second.status_code == 200
+    assert b"Pacing your energy" in second.data
+    assert second.last_modified > first.last_modified

@@ -33,8 +33,10 @@ def _entry(key: tuple, render: Callable[[], str], last_modified: float | None) -
     Why not the source file's mtime alone: a page also changes when a page it
     links to is renamed or a template changes, and a client that revalidates
     with If-Modified-Since only would then be told 304 and keep the old page.
-    So Last-Modified moves to the moment new bytes were rendered (never before
-    the file's own mtime), and only follows the mtime when a re-render gives the same bytes.
+    So Last-Modified moves forward whenever the bytes or the file's mtime
+    change: to now (never before the mtime), and at least one second past the
+    previous value, so a change within the same second is not missed either.
+    A re-render that gives the same bytes for an untouched file keeps it.
     """
     cache = _cache()
     entry = cache.get(key)
@@ -42,13 +44,15 @@ def _entry(key: tuple, render: Callable[[], str], last_modified: float | None) -
         return entry
     body = render().encode()
     etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+    mtime = last_modified or 0.0
     previous = current_app.extensions.setdefault("page_versions", {})
     slot = key[:-1]  # the key without the content generation
-    if slot in previous and previous[slot][0] == etag:
-        changed = max(previous[slot][1], last_modified or 0.0)
+    before = previous.get(slot)
+    if before is not None and before[0] == etag and before[2] == mtime:
+        changed = before[1]
     else:
-        changed = max(float(int(time.time())), last_modified or 0.0)
-    previous[slot] = (etag, changed)
+        changed = max(float(int(time.time())), float(int(mtime)), before[1] + 1 if before else 0.0)
+    previous[slot] = (etag, changed, mtime)
     if len(cache) >= MAX_ENTRIES:
         cache.clear()
     cache[key] = entry = (body, etag, changed)
