@@ -16,7 +16,8 @@ belongs to a session, and it also decides which responses may be compressed
 | signed-in member (session with a user id) | private, no-cache | yes, unless below |
 | a CSRF token in the page; accounts, moderation, mail pages; health | private, no-store | never |
 | any response that sets a cookie | private, no-store | never |
-| anything else (errors, redirects, POST answers) | private, no-store | yes |
+| errors, redirects, answers to POST (anonymous) | private, no-store | yes |
+| an anonymous page of any other blueprint | private, no-cache | yes |
 
 A moderator's removal is therefore gone from every shared cache within
 FORUM_VISIBLE_WITHIN seconds (s-maxage + stale-while-revalidate); browsers
