@@ -48,8 +48,13 @@ test: install-dev browser lint
 	$(FLASK) content check
 	$(BIN)/pytest
 
+# nginx from Debian for the caching-proxy bench; a temporary policy-rc.d stops the package from starting it on port 80.
 bench: install-dev
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || true
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  own=; [ -e /usr/sbin/policy-rc.d ] || { own=1; printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; $(SUDO) chmod 755 /usr/sbin/policy-rc.d; }; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	  [ -z "$$own" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d; } || true
 	$(BIN)/python -m bench
 
 clean:

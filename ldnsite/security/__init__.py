@@ -1,12 +1,13 @@
-"""Security: response headers, hashed static URLs, error pages, addresses kept out of logs."""
+"""Security: response headers, the cache and compression policy, hashed static URLs, error pages, addresses kept out of logs."""
 
 from flask import Flask
 
-from ldnsite.security import errors, headers, redact, static_assets
+from ldnsite.security import cache_policy, errors, headers, redact, static_assets
 
 
 def init_app(app: Flask) -> None:
     headers.init_app(app)
     static_assets.init_app(app)
+    cache_policy.init_app(app)
     errors.init_app(app)
     redact.install()

@@ -1,4 +1,4 @@
-"""Content-hashed static URLs with long cache lifetimes.
+"""Content-hashed static URLs, so they can be cached for a year.
 
 Why: browsers may keep a file for a year when its URL changes whenever its
 bytes do, so returning readers download CSS and icons once.
@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Flask, Response, request
-
-ONE_YEAR = 365 * 24 * 3600
+from flask import Flask, current_app, request
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -32,13 +30,13 @@ def init_app(app: Flask) -> None:
             if digest:
                 values["v"] = digest
 
-    @app.after_request
-    def cache_static(response: Response) -> Response:
-        if request.endpoint == "static" and response.status_code in (200, 304):
-            if request.args.get("v") == hashes.get(request.view_args.get("filename", "")):
-                response.cache_control.public = True
-                response.cache_control.max_age = ONE_YEAR
-                response.cache_control.immutable = True
-            else:
-                response.cache_control.no_cache = True
-        return response
+    app.extensions["static_hashes"] = hashes
+
+
+def is_hashed_request() -> bool:
+    """Does this static request carry the current hash of its file? Only then may it be kept for a year.
+
+    The lifetimes themselves are set by the cache policy (cache_policy.py).
+    """
+    digest = current_app.extensions["static_hashes"].get((request.view_args or {}).get("filename", ""))
+    return digest is not None and request.args.get("v") == digest
