@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app app
 AXE_VERSION := 4.14.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench lint install install-dev browser migrate index clean
+.PHONY: run test bench lint install install-dev browser nginx migrate index clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,17 +44,19 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 
-test: install-dev browser lint
+test: install-dev browser nginx lint
 	$(FLASK) content check
 	$(BIN)/pytest
 
-# nginx from Debian for the caching-proxy bench; a temporary policy-rc.d stops the package from starting it on port 80.
-bench: install-dev
-	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || true
+# nginx from Debian for the caching-proxy tests and bench; a temporary policy-rc.d stops the package from starting it on port 80.
+nginx:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  own=; [ -e /usr/sbin/policy-rc.d ] || { own=1; printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; $(SUDO) chmod 755 /usr/sbin/policy-rc.d; }; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
-	  [ -z "$$own" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d; } || true
+	  [ -z "$$own" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d; }
+
+bench: install-dev nginx
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || true
 	$(BIN)/python -m bench
 
 clean:
