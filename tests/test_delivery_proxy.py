@@ -14,7 +14,7 @@ import pytest
 
 from bench.proxy import Proxy, Reader, nginx_binary
 
-pytestmark = pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed here (`make test` and `make bench` install Debian's nginx)")
+pytestmark = pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed here (make test installs Debian's nginx)")
 
 ARTICLE = "/treatments/low-dose-naltrexone"
 
