@@ -50,6 +50,7 @@ def test_create_defaults_to_member(app, query):
         (["new@example.com", "--name", "Some Name"], "short", "at least 8 characters"),
         (["new@example.com", "--name", "Some Name"], "password123", "too common"),
         (["new@example.com", "--name", "Some Name"], "", "at least 8 characters"),
+        (["new@example.com", "--name", "Site Admin"], PASSWORD, "must not look like a moderator"),  # a member
     ],
 )
 def test_create_refuses_bad_input_with_exit_code_1(app, query, make_user, args, password, message):

@@ -22,7 +22,8 @@ RESEARCH = "/treatments/testamol/research"
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "CONTENT_DIR": str(FIXTURES), "SITE_URL": "https://ldn.example"}
+    return {**app_config, "CONTENT_DIR": str(FIXTURES), "SITE_URL": "https://ldn.example",
+            "TRUSTED_HOSTS": ["ldn.example", "localhost"]}  # the test client asks for localhost
 
 
 def html(client, url: str, status: int = 200) -> str:

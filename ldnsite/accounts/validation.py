@@ -48,8 +48,13 @@ def clean_display_name(raw: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", strip_invisible(raw or "")).split())
 
 
-def display_name_problem(session: Session, name: str, *, exclude_user_id: int | None = None) -> str | None:
-    """The message to show for an unacceptable display name, or None. `name` is already cleaned."""
+def display_name_problem(session: Session, name: str, *, exclude_user_id: int | None = None,
+                         staff: bool = False) -> str | None:
+    """The message to show for an unacceptable display name, or None. `name` is already cleaned.
+
+    `staff`: an operator creating a moderator or admin account on the command line may give it a staff
+    name; a name members choose themselves never may, so no member can pass for the team.
+    """
     if not name:
         return "Enter a display name"
     if len(name) < DISPLAY_NAME_MIN:
@@ -62,7 +67,7 @@ def display_name_problem(session: Session, name: str, *, exclude_user_id: int | 
         return "Your display name must not contain @, so it cannot be mistaken for an email address"
     if name.casefold() in RESERVED_NAMES:
         return "That display name is reserved. Choose another"
-    if impersonates_staff(name):
+    if not staff and impersonates_staff(name):
         return ("Your display name must not look like a moderator's, the team's or the site's name "
                 "(words such as moderator, admin, staff, team, official or LDN Guide). Choose another")
     query = select(User.id).where(User.display_name_key == name.casefold(), User.deleted_at.is_(None))
