@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ldnsite.content import store as content_store
 from ldnsite.search.indexer import Indexer
 from ldnsite.search.query import BuiltQuery, QueryBuilder
 from ldnsite.search.querylang import ParsedQuery, parse
@@ -41,6 +42,7 @@ POOL_SIZE = 8
 CACHE_SIZE = 512
 LEAD_PAGES = 3  # the best pages that lead the results, whatever the size of the forum
 LEAD_SHARE = 0.5  # a page leads only if it scores at least this share of the best page
+PARENT_SHARE = 0.8  # a page goes ahead of its own research page when it scores at least this share of it
 POSTING_CACHE_MB = 192
 
 
@@ -163,6 +165,8 @@ class SearchService:
         pages = ranker.rank(built.plan, pages=True, by_date=by_date, limit=limit) if kind != "forum" else None
         forum = ranker.rank(built.plan, pages=False, by_date=by_date, limit=limit) if kind != "pages" else None
         order = _arrange(pages, forum, by_date)
+        if not by_date and pages is not None:
+            order = _parents_first(order, searcher, pages, built.highlight_terms)
         total = (pages.total if pages else 0) + (forum.total if forum else 0)
         if total == 0:
             return outcome
@@ -175,6 +179,41 @@ class SearchService:
             stored = searcher.stored_fields(int(docnum))
             outcome.hits.append(Hit(stored["kind"], stored["ref"], stored.get("url", ""), stored.get("date")))
         return outcome
+
+
+def _parents_first(order: list[int], searcher, pages: Ranked, terms: frozenset[str]) -> list[int]:
+    """A page goes ahead of its own research page when the two score alike, unless the query names the research.
+
+    Why: a research page repeats its parent's words many times over (every
+    study mentions the medicine and its dose), so it can outscore the page a
+    reader needs first, with the safety facts on it. A query with a word of
+    the research page's own title that the parent's lacks ("ldn research")
+    asked for the detail, and gets it first.
+    """
+    stored = {int(d): searcher.stored_fields(int(d)) for d in pages.docnums[:LEAD_PAGES * 2]}
+    url_of = {d: fields.get("url", "") for d, fields in stored.items()}
+    title_analyzer = searcher.schema["title"].analyzer
+
+    def title_terms(doc: int) -> set[str]:
+        page = content_store().get(stored[doc].get("ref", ""))
+        return {t.text for t in title_analyzer(page.title)} if page is not None else set()
+
+    def asks_for_detail(research: int, parent: int) -> bool:
+        return bool(terms & (title_terms(research) - title_terms(parent)))
+
+    score_of = {int(d): float(s) for d, s in zip(pages.docnums, pages.scores, strict=True)}
+    docnum_of = {url: d for d, url in url_of.items()}
+    order = list(order)
+    for doc, url in url_of.items():
+        parent = docnum_of.get(url.removesuffix("/research")) if url.endswith("/research") else None
+        if parent is None or doc not in order or parent not in order or order.index(parent) < order.index(doc):
+            continue
+        if asks_for_detail(doc, parent):
+            continue  # "ldn research": the reader asked for the research page by a word of its own title
+        if score_of[parent] >= PARENT_SHARE * score_of[doc]:
+            order.remove(parent)
+            order.insert(order.index(doc), parent)
+    return order
 
 
 def _arrange(pages: Ranked | None, forum: Ranked | None, by_date: bool) -> list[int]:
