@@ -16,6 +16,7 @@ from ldnsite.forum.models import REMOVED, Post, Topic
 from ldnsite.moderation import actions, bp, queries
 from ldnsite.moderation.access import admin_required, moderator_required, safe_next
 from ldnsite.moderation.forms import ActionForm, LogFilterForm, RemoveForm, RoleForm, SuspendForm, WatchedWordForm
+from ldnsite.moderation.models import ModerationLog, WatchedWord
 from ldnsite.moderation.suspensions import active_suspension
 from ldnsite.moderation.watched_words import ACTION_LABELS
 
@@ -264,6 +265,11 @@ def words():
 @moderator_required
 def remove_word(word_id: int):
     _require_action_form()
+    session = get_session()
+    if session.get(WatchedWord, word_id) is None and session.scalar(
+            select(ModerationLog.id).where(ModerationLog.target_type == "watched_word",
+                                           ModerationLog.target_id == word_id).limit(1)) is None:
+        abort(404)  # never existed; one removed already gets "already removed" below (a second click)
     return _report(actions.remove_watched_word(get_session(), _moderator(), word_id), url_for(".words"))
 
 
