@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -113,3 +114,24 @@ def test_refused_addresses_stay_out_of_logs_and_last_error(app, db, smtp_server,
     assert "<address>" in caplog.text
     errors = [m.last_error for m in db.scalars(select(OutboundMessage)).all()]
     assert all(e and "@" not in e for e in errors), errors
+
+
+def test_export_has_followed_topics_report_reasons_and_withdrawn_posts(app, client, make_user, board):
+    from ldnsite.forum.models import Post, Report
+
+    member = make_user()
+    other = make_user(email="other@example.com", name="Other")
+    topic_id, first_id = board.topic(member, title="Dose question")
+    theirs, _ = board.topic(other, title="Someone else's topic")
+    reply_id = board.reply(theirs, other, body="Take ten times the dose.")
+    with app.app_context():
+        s = get_session()
+        s.add(Report(post_id=reply_id, reporter_id=member.id, reason="Unsafe or misleading medical advice",
+                     category="medical", details="Suggests a full dose."))
+        s.get(Post, first_id).withdrawn_at = datetime.now(UTC).replace(tzinfo=None)
+        s.commit()
+    sign_in(client, member)
+    data = json.loads(client.get("/account/export").get_data(as_text=True))
+    assert [f["topic_id"] for f in data["topics_followed"]] == [topic_id]  # the author follows their own topic
+    assert [(r["category"], r["details"]) for r in data["reports_made"]] == [("medical", "Suggests a full dose.")]
+    assert [p["withdrawn_at"] is not None for p in data["posts"] if p["id"] == first_id] == [True]

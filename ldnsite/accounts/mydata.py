@@ -24,7 +24,7 @@ from ldnsite.accounts.signin import rotate_session
 from ldnsite.accounts.validation import DELETED_NAME
 from ldnsite.db import get_session, utcnow
 from ldnsite.extensions import limiter
-from ldnsite.forum.models import Post, PostRevision, Report, Topic
+from ldnsite.forum.models import Post, PostRevision, Report, Topic, TopicFollow
 
 
 def _when(value: datetime | None) -> str | None:
@@ -43,6 +43,7 @@ def export_data(db, user: User) -> dict:
             revisions.setdefault(rev.post_id, []).append(rev)
     topics = db.scalars(select(Topic).where(Topic.author_id == user.id).order_by(Topic.id)).all()
     reports = db.scalars(select(Report).where(Report.reporter_id == user.id).order_by(Report.id)).all()
+    follows = db.scalars(select(TopicFollow).where(TopicFollow.user_id == user.id).order_by(TopicFollow.topic_id)).all()
     return {
         "account": {
             "email": user.email,
@@ -53,6 +54,7 @@ def export_data(db, user: User) -> dict:
             "reply_notifications": user.notify_replies,
             "opted_out_of_email": mail_prefs.is_opted_out(db, user.email),
         },
+        "topics_followed": [{"topic_id": f.topic_id, "since": _when(f.created_at)} for f in follows],
         "topics_started": [{"id": t.id, "title": t.title, "created_at": _when(t.created_at)} for t in topics],
         "posts": [
             {
@@ -62,6 +64,7 @@ def export_data(db, user: User) -> dict:
                 "status": post.status,
                 "created_at": _when(post.created_at),
                 "edited_at": _when(post.edited_at),
+                "withdrawn_at": _when(post.withdrawn_at),
                 "body_markdown": post.body_source,
                 "earlier_versions": [{"saved_at": _when(r.created_at), "body_markdown": r.body_source}
                                      for r in revisions.get(post.id, [])],
@@ -69,7 +72,8 @@ def export_data(db, user: User) -> dict:
             for post, title in posts
         ],
         "reports_made": [
-            {"post_id": r.post_id, "reason": r.reason, "created_at": _when(r.created_at), "outcome": r.resolution}
+            {"post_id": r.post_id, "reason": r.reason, "category": r.category, "details": r.details,
+             "created_at": _when(r.created_at), "outcome": r.resolution}
             for r in reports
         ],
         **_moderation_and_mail(db, user, post_ids, [t.id for t in topics]),
