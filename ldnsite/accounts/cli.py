@@ -45,7 +45,8 @@ def create_command(email: str, display_name: str, role: str, password_stdin: boo
     if validation.find_by_email(db, email) is not None:
         raise click.ClickException(f"An account with the email address {email} already exists")
     name = validation.clean_display_name(display_name)
-    problem = validation.display_name_problem(db, name, staff=role != "member") or passwords.password_problem(password, email=email, display_name=name)
+    problem = (validation.display_name_problem(db, name, staff=role != "member")
+               or passwords.password_problem(password, email=email, display_name=name))
     if problem:
         raise click.ClickException(problem)
     user = User(email=email, display_name=name, role=role, password_hash=passwords.hash_password(password), verified_at=utcnow())
