@@ -435,27 +435,34 @@ def withdraw(post_id: int):
 # ---- following -----------------------------------------------------------------------------
 
 
+FOLLOW_MESSAGES = {
+    True: ("You are following this topic: we will email you when someone replies.",
+           "You were already following this topic."),
+    False: ("You no longer follow this topic: we will not email you about its replies.",
+            "You were not following this topic."),
+}
+
+
 @bp.post("/t/<int:topic_id>/follow")
 @member_required
 def follow(topic_id: int):
-    session = get_session()
-    topic = _topic_or_404(session, topic_id)
-    changed = follows.follow(session, current_user.id, topic.id)
-    session.commit()
-    flash("You are following this topic: we will email you when someone replies." if changed
-          else "You were already following this topic.", "success" if changed else "info")
-    return redirect(url_for("forum.topic", topic_id=topic.id, _anchor="follow"))
+    return _set_following(topic_id, True)
 
 
 @bp.post("/t/<int:topic_id>/unfollow")
 @member_required
 def unfollow(topic_id: int):
+    return _set_following(topic_id, False)
+
+
+def _set_following(topic_id: int, on: bool):
+    """Follow or stop following; a repeated click changes nothing and says so."""
     session = get_session()
     topic = _topic_or_404(session, topic_id)
-    changed = follows.unfollow(session, current_user.id, topic.id)
+    changed = (follows.follow if on else follows.unfollow)(session, current_user.id, topic.id)
     session.commit()
-    flash("You no longer follow this topic: we will not email you about its replies." if changed
-          else "You were not following this topic.", "success" if changed else "info")
+    done, already = FOLLOW_MESSAGES[on]
+    flash(done if changed else already, "success" if changed else "info")
     return redirect(url_for("forum.topic", topic_id=topic.id, _anchor="follow"))
 
 
