@@ -23,6 +23,6 @@ def naive_search(index_path: str, text: str, limit: int = 10, pages_only: bool =
     with ix.searcher() as searcher:
         query = MultifieldParser(list(TEXT_FIELDS), ix.schema).parse(text)
         results = searcher.search(query, limit=limit, filter=Term("kind", "page") if pages_only else None)
-        hits = [Hit(h["kind"], h["ref"], h["url"], h.get("date")) for h in results]
+        hits = [Hit(h["kind"], h["ref"]) for h in results]
         terms = frozenset(t for f, t in query.all_terms() if f in TEXT_FIELDS)
     return hits, terms

@@ -68,7 +68,6 @@ def page_document(store: ContentStore, page: Page) -> dict:
         "key": f"page:{page.slug}",
         "kind": "page",
         "ref": page.slug,
-        "url": page.url,
         "title": page.title,
         "keywords": f"{keywords} {conditions}".strip(),
         "body": f"{page.summary}\n{body}",
@@ -96,7 +95,6 @@ def topic_document(store: ContentStore, topic: Topic, opening: Post | None) -> d
         "kind": "topic",
         "ref": str(topic.id),
         "topic": str(topic.id),
-        "url": f"/forum/t/{topic.id}",
         "title": topic.title,
         "keywords": conditions,
         "body": body,
@@ -112,7 +110,6 @@ def post_document(post: Post) -> dict:
         "kind": "post",
         "ref": str(post.id),
         "topic": str(post.topic_id),
-        "url": f"/forum/t/{post.topic_id}#post-{post.id}",
         "body": body,
         # No spelling words from replies: suggestions come from pages, topic titles and opening
         # posts, which keeps readers' own typos out of "Did you mean" and halves the indexing work.

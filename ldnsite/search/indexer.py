@@ -52,7 +52,7 @@ from ldnsite.search.synonyms import load as load_synonyms
 log = logging.getLogger(__name__)
 
 # Bump when the schema or what goes into a document changes: `index ensure` then rebuilds.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BATCH = 500
 
 
@@ -375,7 +375,7 @@ class Indexer:
                 safe = session.scalar(select(func.max(SearchOutbox.id)).where(SearchOutbox.created_at < cutoff)) or 0
                 gen = self.store.new_generation()
                 table, synonyms_hash = self.synonyms()
-                # The synonym table is part of the schema (schema.SynonymFilter): recreate the empty index with it.
+                # The synonym table is part of the schema (schema.TextAnalyzer): recreate the empty index with it.
                 gen.storage().create_index(build_schema(table), indexname=INDEX_NAME)
                 try:
                     # The bulk writer reads back field lengths while it writes postings: memory-mapped

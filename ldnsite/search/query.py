@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ldnsite.search.querylang import Clause, ParsedQuery
 from ldnsite.search.ranking import Alt, Plan, Unit
-from ldnsite.search.schema import SynonymFilter, plain_analyzer, stemming_analyzer
+from ldnsite.search.schema import TextAnalyzer, plain_analyzer, stemming_analyzer
 
 PREFIX_CAP = 20
 PREFIX_SCAN = 3000
@@ -45,9 +45,8 @@ def stems(text: str) -> tuple[str, ...]:
 def synonym_table(searcher) -> tuple[dict[tuple[str, ...], str], frozenset]:
     """The table the index was built with (it travels in the index's schema)."""
     analyzer = searcher.schema["body"].analyzer
-    for item in getattr(analyzer, "items", ()):
-        if isinstance(item, SynonymFilter):
-            return item.table, item.narrow
+    if isinstance(analyzer, TextAnalyzer):
+        return analyzer.table, analyzer.narrow
     return {}, frozenset()
 
 

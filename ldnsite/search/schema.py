@@ -25,20 +25,11 @@ the index never shows text the database has since hidden.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
 
-from whoosh.analysis import (
-    CharsetFilter,
-    Composable,
-    Filter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StemFilter,
-    StopFilter,
-    Token,
-)
+from whoosh.analysis import Analyzer, Token
 from whoosh.fields import DATETIME, ID, TEXT, Schema
+from whoosh.lang.porter import stem as porter_stem
 from whoosh.support.charset import accent_map
 
 # Function words and the words of a question: they never decide whether a page answers.
@@ -56,88 +47,126 @@ ME_MARK = "myalgicencephalomyelitis"  # what a capital "ME" is read as, before l
 SYNONYM_PREFIX = "~"  # canonical tokens start with it; the tokenizer never produces it
 
 
-class CaseAndAddressFilter(Filter):
-    """Drops email addresses and reads a capital "ME" as the illness, before case is lost."""
+class TextAnalyzer(Analyzer):
+    """The whole analysis chain in one pass: tokenise, drop addresses, mark "ME", lowercase, fold accents,
+    then (when stemming) drop stop words, stem and add synonyms' canonical tokens.
 
-    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
-        for t in tokens:
-            if "@" in t.text:
-                continue
-            if t.text == "ME":
-                t.text = ME_MARK
-            yield t
+    Why one class rather than a chain of Whoosh filters: every filter is a
+    generator that every token passes through, and seven of them made
+    analysis half the time of a rebuild. This gives the tokens the chain of
+    RegexTokenizer, LowercaseFilter, CharsetFilter(accent_map), StopFilter
+    and StemFilter gave (tests/test_search_analysis.py compares the two), with
+    Whoosh's keyword arguments (positions, chars, removestops, start_pos,
+    start_char, tokenize, mode).
 
-
-class SynonymFilter(Filter):
-    """Adds a group's canonical token where any of its forms occurs (longest form first).
-
-    `table` maps a tuple of stems to the canonical token. The original tokens
-    stay, so a phrase or a single word of a form still matches; the canonical
-    token takes the position of the form's first word.
+    Synonyms: `table` maps a tuple of stems to the canonical token (longest
+    form first). The original tokens stay, so a phrase or a single word of a
+    form still matches; the canonical token takes the position of the form's
+    first word and spans the whole form.
     """
 
-    def __init__(self, table: dict[tuple[str, ...], str] | None = None, narrow: frozenset = frozenset()) -> None:
+    def __init__(self, stem: bool = True, table: dict[tuple[str, ...], str] | None = None,
+                 narrow: frozenset = frozenset()) -> None:
+        self.stem = stem
         self.table = dict(table or {})
         self.narrow = frozenset(narrow)  # forms that add a broader token (tramadol: opioid) but are not equal to it
+        self._prepare()
+
+    def _prepare(self) -> None:
+        self.is_morph = self.stem
         self.longest = max((len(k) for k in self.table), default=0)
+        self.starts = frozenset(form[0] for form in self.table)
+        self._known: dict[str, tuple[str, bool]] = {}
+
+    def __getstate__(self) -> dict:
+        return {"stem": self.stem, "table": self.table, "narrow": self.narrow}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._prepare()
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, SynonymFilter) and (other.table, other.narrow) == (self.table, self.narrow)
+        return isinstance(other, TextAnalyzer) and (other.stem, other.table, other.narrow) == (
+            self.stem, self.table, self.narrow)
 
-    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
-        table = self.table
-        if not table:
-            yield from tokens
-            return
-        starts = {form[0] for form in table}
-        longest = self.longest
-        stream = iter(tokens)
-        pending: deque[Token] = deque()  # copies read ahead (the tokenizer reuses one Token object)
-        while True:
-            t = pending.popleft() if pending else next(stream, None)
-            if t is None:
-                return
-            if t.text not in starts:
-                yield t
-                continue
-            t = t.copy()
-            while len(pending) < longest - 1:
-                ahead = next(stream, None)
-                if ahead is None:
-                    break
-                pending.append(ahead.copy())
-            window = [t, *pending]
+    def __hash__(self) -> int:
+        return hash((self.stem, len(self.table)))
+
+    def _word(self, original: str) -> tuple[str, bool]:
+        """A word as indexed (folded, and stemmed when stemming), and whether it is a stop word; remembered."""
+        found = self._known.get(original)
+        if found is None:
+            if len(self._known) > 200_000:
+                self._known.clear()
+            text = (ME_MARK if original == "ME" else original).lower().translate(accent_map)
+            stop = self.stem and text in STOP_WORDS
+            if self.stem and not stop:
+                text = porter_stem(text)
+            found = self._known[original] = (text, stop)
+        return found
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs) -> Iterator[Token]:
+        # Like Whoosh's tokenizers, one Token object is reused: read each token before asking for the next.
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        words = self._words(value, removestops, start_pos, start_char, tokenize)
+        table = self.table if self.stem else None
+        starts, longest, count = self.starts, self.longest, len(words)
+        for i, (text, original, pos, start, end, stopped) in enumerate(words):
+            t.text, t.stopped, t.boost = text, stopped, 1.0
+            if keeporiginal:
+                t.original = original
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar, t.endchar = start, end
             yield t
-            for n in range(min(longest, len(window)), 0, -1):
-                canonical = table.get(tuple(w.text for w in window[:n]))
-                if canonical is not None:
-                    extra = t.copy()
-                    extra.text = canonical
-                    if t.chars and n > 1:
-                        extra.endchar = window[n - 1].endchar
-                    yield extra
-                    break
+            if table and text in starts:
+                for n in range(min(longest, count - i), 0, -1):
+                    canonical = table.get(tuple(w[0] for w in words[i:i + n]))
+                    if canonical is not None:
+                        t.text, t.stopped = canonical, False
+                        if chars:
+                            t.endchar = words[i + n - 1][4]
+                        yield t
+                        break
+
+    def _words(self, value: str, removestops: bool, start_pos: int, start_char: int,
+               tokenize: bool) -> list[tuple[str, str, int, int, int, bool]]:
+        """(text, original, position, start char, end char, stopped) for each word kept."""
+        if not tokenize:
+            matches: Iterable = ((value, 0, len(value)),)
+        else:
+            matches = ((m.group(0), m.start(), m.end()) for m in TOKEN_PATTERN.finditer(value))
+        stem, word_of = self.stem, self._word
+        words = []
+        renumbered = None  # StopFilter's numbering: the first kept word keeps its position, the rest follow it
+        for pos, (original, start, end) in enumerate(matches):
+            if "@" in original:
+                continue
+            text, stop = word_of(original)
+            position = start_pos + pos
+            if stop:
+                if not removestops:
+                    words.append((text, original, position, start_char + start, start_char + end, True))
+                continue
+            if stem:
+                renumbered = position if renumbered is None else renumbered + 1
+                position = renumbered
+            words.append((text, original, position, start_char + start, start_char + end, False))
+        return words
 
 
-def _base() -> Composable:
-    return (
-        RegexTokenizer(TOKEN_PATTERN)
-        | CaseAndAddressFilter()
-        | LowercaseFilter()
-        | CharsetFilter(accent_map)
-    )
-
-
-def stemming_analyzer(synonyms: tuple[dict, frozenset] | None = None) -> Composable:
+def stemming_analyzer(synonyms: tuple[dict, frozenset] | None = None) -> TextAnalyzer:
     """Tokenise, drop addresses, mark "ME", lowercase, fold accents, drop stop words, stem, add synonyms."""
     table, narrow = synonyms or ({}, frozenset())
-    return (_base() | StopFilter(stoplist=STOP_WORDS, minsize=1) | StemFilter(cachesize=50000)
-            | SynonymFilter(table, narrow))
+    return TextAnalyzer(stem=True, table=table, narrow=narrow)
 
 
-def plain_analyzer() -> Composable:
+def plain_analyzer() -> TextAnalyzer:
     """Unstemmed words for spelling suggestions and prefix matching."""
-    return _base()
+    return TextAnalyzer(stem=False)
 
 
 def canonical_token(stems: tuple[str, ...]) -> str:
@@ -176,6 +205,16 @@ def synonym_table(groups: list[list[str]], narrower: list[tuple[str, list[str]]]
     return table, frozenset(narrow)
 
 
+class DateColumn(DATETIME):
+    """A date kept only as a sortable column: ranking reads it per segment (sort by date), no query searches it.
+
+    Why not a plain DATETIME: an indexed date adds four trie terms per document, and writing those
+    postings was a tenth of a full rebuild's time for nothing a reader could use.
+    """
+
+    indexed = False
+
+
 # Field weights for the forum; pages have their own (ranking.py).
 FIELD_BOOSTS = {"title": 4.0, "keywords": 3.0, "body": 1.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
@@ -187,11 +226,10 @@ def build_schema(synonyms: tuple[dict, frozenset] | None = None) -> Schema:
         key=ID(stored=True, unique=True),  # "page:<slug>", "topic:<id>", "post:<id>"
         kind=ID(stored=True),  # page | topic | post
         ref=ID(stored=True),  # slug or database id
-        url=ID(stored=True),
         topic=ID(),  # a reply's topic id, so removing a topic drops its replies in one delete
         title=TEXT(analyzer=stem),
         keywords=TEXT(analyzer=stem),  # editors' keywords plus the names of the conditions a document is about
         body=TEXT(analyzer=stem),  # summary and text
         spell=TEXT(analyzer=plain_analyzer(), phrase=False),
-        date=DATETIME(stored=True, sortable=True),
+        date=DateColumn(sortable=True),
     )

@@ -24,7 +24,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from ldnsite.content import store as content_store
 from ldnsite.search.indexer import Indexer
@@ -49,9 +48,7 @@ POSTING_CACHE_MB = 192
 @dataclass(frozen=True)
 class Hit:
     kind: str  # page | topic | post
-    ref: str
-    url: str
-    date: datetime | None
+    ref: str  # a page's slug or a database id: rows and URLs come from the database and the content store
 
 
 @dataclass
@@ -177,7 +174,7 @@ class SearchService:
         outcome.page = page = min(page, outcome.pages)  # past the end: the last page rather than an empty one
         for docnum in order[(page - 1) * PER_PAGE: page * PER_PAGE]:
             stored = searcher.stored_fields(int(docnum))
-            outcome.hits.append(Hit(stored["kind"], stored["ref"], stored.get("url", ""), stored.get("date")))
+            outcome.hits.append(Hit(stored["kind"], stored["ref"]))
         return outcome
 
 
@@ -190,13 +187,14 @@ def _parents_first(order: list[int], searcher, pages: Ranked, terms: frozenset[s
     the research page's own title that the parent's lacks ("ldn research")
     asked for the detail, and gets it first.
     """
-    stored = {int(d): searcher.stored_fields(int(d)) for d in pages.docnums[:LEAD_PAGES * 2]}
-    url_of = {d: fields.get("url", "") for d, fields in stored.items()}
+    store = content_store()
+    shown = {int(d): store.get(searcher.stored_fields(int(d)).get("ref", "")) for d in pages.docnums[:LEAD_PAGES * 2]}
+    page_of = {d: page for d, page in shown.items() if page is not None}
+    url_of = {d: page.url for d, page in page_of.items()}
     title_analyzer = searcher.schema["title"].analyzer
 
     def title_terms(doc: int) -> set[str]:
-        page = content_store().get(stored[doc].get("ref", ""))
-        return {t.text for t in title_analyzer(page.title)} if page is not None else set()
+        return {t.text for t in title_analyzer(page_of[doc].title)}
 
     def asks_for_detail(research: int, parent: int) -> bool:
         return bool(terms & (title_terms(research) - title_terms(parent)))

@@ -7,7 +7,7 @@ canonical one; `#` starts a comment. Case matters only for the acronym "ME"
     low dose naltrexone, LDN, naltrexone
     pregabalin, lyrica
 
-Why the groups are applied when indexing (schema.SynonymFilter): a search
+Why the groups are applied when indexing (schema.TextAnalyzer): a search
 for any form then reads one posting list. The index keeps the table it was
 built with, and `flask index ensure` rebuilds when the file changes.
 """
