@@ -56,8 +56,11 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1  # bump when what goes into a row changes: `index ensure` then rebuilds
 # ts_rank weights {D, C, B, A}: body, (unused), keywords, title, as ranking.py's field weights scaled to 1.
 WEIGHTS = {True: "{0.125,0,0.75,1}", False: "{0.2,0,0.2,1}"}
-NORMALIZATION = 1  # ts_rank divides by 1 + log(document length)
+# ts_rank's length normalisation: none for pages (a few long documents, as ranking.py barely normalises them);
+# 1 + log(length) for the forum, so a long post does not win by repeating a word.
+NORMALIZATION = {True: 0, False: 1}
 STATS_SECONDS = 60.0
+CACHE_FROM = 500  # counts below this are made again for every search
 CORRECTIONS_SECONDS = 600.0
 FIELD_GAP = 100  # positions between fields, so a phrase never runs from the title into the body
 MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
@@ -228,8 +231,6 @@ class PgSnapshot:
         n = len(units)
         need = n if n < 2 else max(1, math.ceil(n / 2))
         domain = self.engine.doc_count(self.conn, pages)
-        if domain == 0:
-            return _empty()
         params: dict = {"page": pages, "w": WEIGHTS[pages], "limit": limit}
         unit_terms, hit_terms = [], []
         for j, unit in enumerate(units):
@@ -241,10 +242,10 @@ class PgSnapshot:
                 df = self.engine.doc_frequency(self.conn, pages, q)
                 if not df:
                     continue
-                idf = math.log(1 + (domain - df + 0.5) / (df + 0.5))
+                idf = math.log(1 + (max(domain, df) - df + 0.5) / (df + 0.5))
                 params[f"a{j}_{i}"] = q
                 best.append(f"{alt.boost * idf:.6f} * ts_rank(CAST(:w AS real[]), vec, CAST(:a{j}_{i} AS tsquery), "
-                            f"{NORMALIZATION})")
+                            f"{NORMALIZATION[pages]})")
             unit_terms.append(("GREATEST(" + ", ".join(best) + ")") if best else "0")
         params["any"] = " | ".join(params[f"u{j}"] for j in range(n))
         where = "is_page = :page AND vec @@ CAST(:any AS tsquery)"
@@ -315,10 +316,13 @@ class PgEngine:
         return self._corrections
 
     def _cached(self, key: tuple, compute) -> int:
+        """A count kept for STATS_SECONDS once it is large (small counts are cheap, and must see a new post)."""
         found = self._stats.get(key)
         now = time.monotonic()
         if found is None or now - found[1] > STATS_SECONDS:
             found = (compute(), now)
+            if found[0] < CACHE_FROM:
+                return found[0]
             with self._lock:
                 if len(self._stats) > 20000:
                     self._stats.clear()
