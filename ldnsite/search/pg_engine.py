@@ -548,7 +548,14 @@ class PgIndexer:
             session.commit()
         return len(docs)
 
+    def reload_synonyms(self) -> None:
+        """Read site/synonyms.txt again (this process's analyzer; other nodes read it when they start)."""
+        table, self.synonyms_hash = load_synonyms(self.content_dir / "synonyms.txt")
+        self.analyzer = self.engine.analyzer = stemming_analyzer(table)
+        self.engine.clear_caches()
+
     def ensure(self) -> str:
+        self.reload_synonyms()
         with self.sessionmaker() as session:
             try:
                 with session.begin_nested():
@@ -564,14 +571,14 @@ class PgIndexer:
         if state.get("synonyms") != self.synonyms_hash:
             self.rebuild()
             return "rebuilt: site/synonyms.txt changed"
+        changed = state.get("content_signature") != self.content_signature()
+        if changed:
+            self.reindex_pages()
         mismatch = self._count_mismatch()
         if mismatch:
             self.rebuild()
             return f"rebuilt: {mismatch}"
-        if state.get("content_signature") != self.content_signature():
-            self.reindex_pages()
-            return "pages reindexed (site/ changed)"
-        return "up to date"
+        return "pages reindexed (site/ changed)" if changed else "up to date"
 
     def _count_mismatch(self) -> str | None:
         with self.sessionmaker() as session:
@@ -612,6 +619,7 @@ class PgIndexer:
             "built_at": state.get("built_at"),
             "pages_current": state.get("content_signature") == self.content_signature(),
             "outbox_rows": rows,
+            "outbox_pending": 0,  # nothing waits: documents are written in the changing transaction
             # Not needed by the engine (the site's analyzer folds accents before PostgreSQL sees text).
             "missing_extensions": ", ".join(missing) or "none",
             "search_database": "replica (SEARCH_DATABASE_URL)" if self.app.config.get("SEARCH_DATABASE_URL")
