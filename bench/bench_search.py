@@ -1,4 +1,4 @@
-"""Search benchmark: judged relevance and speed of this service against plain Whoosh, SQLite FTS5 and PostgreSQL.
+"""Search benchmark: judged relevance and speed of this service (both engines) against plain Whoosh, FTS5 and PostgreSQL.
 
 Run: `.venv/bin/python -m bench bench_search` (or `make bench`). BENCH_SEARCH_SIZES sets the forum sizes
 (default "100000,300000"; e.g. BENCH_SEARCH_SIZES=20000 for a quick run). The corpus is generated from a
@@ -31,7 +31,8 @@ NOTE = ("Warm: the query's second run (this service: result cache cleared, posti
         "snippets; the others' are the SELECT or the Whoosh search (plain Whoosh also loads rows to drop hidden "
         "ones). Plain Whoosh BM25F runs on this service's index (same analyzer and synonyms), opening it for each "
         "query as the common pattern does.")
-SYSTEMS = ("this service", "plain Whoosh BM25F", "SQLite FTS5 bm25", "PostgreSQL ts_rank_cd")
+PG_ENGINE = "this service, PostgreSQL engine"
+SYSTEMS = ("this service", PG_ENGINE, "plain Whoosh BM25F", "SQLite FTS5 bm25", "PostgreSQL ts_rank_cd")
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -73,7 +74,9 @@ class Bench:
         self.generated = time.perf_counter() - t0
         with self.app.app_context():
             self.build = self.app.extensions["search_indexer"].rebuild()
+        self.pg_app, self.pg_engine_name = self._pg_engine()
         hide(self.forum, engine)  # after indexing: only the database check can hide these
+        hide(self.forum, self.pg_app.extensions["db_engine"])
         self.hidden = hidden_keys(self.forum)
         self.index_path = str(self.app.extensions["search_indexer"].store.live().path)
         self.index_mb = sum(p.stat().st_size for p in Path(self.index_path).iterdir()) / 1e6
@@ -86,6 +89,36 @@ class Bench:
         self.judged = judgments(self.forum, {p.slug for p in store.all()})
         self.fts = self._fts5()
         self.pg_name, self.pg = self._postgres()
+
+    def _pg_engine(self):
+        """This service with SEARCH_BACKEND=postgres, on a database of its own holding the same forum."""
+        import psycopg
+
+        from ldnsite import create_app
+        from ldnsite.db import Base
+        from ldnsite.search import pg_tables
+
+        name = f"bench_search_engine_{os.getpid()}"
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name}")
+            admin.execute(f"CREATE DATABASE {name}")
+        url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + "/" + name
+        app = create_app({
+            "TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "SEARCH_BACKEND": "postgres",
+            "INDEX_DIR": str(self.dir / "no-index"), "RATELIMIT_ENABLED": False,
+            "MAIL_URL": f"file:{self.dir / 'outbox-pg'}",
+        })
+        engine = app.extensions["db_engine"]
+        Base.metadata.create_all(engine)
+        pg_tables.metadata.create_all(engine)
+        load(self.forum, engine)
+        with app.app_context():
+            self.pg_engine_build = app.extensions["search_indexer"].rebuild()
+        with engine.connect() as conn:
+            from sqlalchemy import text
+
+            self.pg_engine_mb = conn.execute(text("SELECT pg_total_relation_size('search_document')")).scalar() / 1e6
+        return app, name
 
     # ---- the other systems ----------------------------------------------------------------------
 
@@ -133,6 +166,9 @@ class Bench:
             admin.execute(f"DROP DATABASE IF EXISTS {self.pg_name}")
         self.app.extensions["search"].pool.close()
         self.app.extensions["db_engine"].dispose()
+        self.pg_app.extensions["db_engine"].dispose()
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {self.pg_engine_name}")
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- one query per system, returning ranked keys ---------------------------------------------------------
@@ -148,16 +184,21 @@ class Bench:
                 keys.append("topic:" + item.url.rsplit("/", 1)[1])
         return keys
 
-    def ours(self, text: str, kind: str, hydrate: bool = True) -> list[str]:
+    def ours(self, text: str, kind: str, hydrate: bool = True, app=None) -> list[str]:
         from ldnsite.db import get_session
         from ldnsite.search.results import hydrate as load_rows
 
-        outcome = self.app.extensions["search"].search(text, kind=kind)
+        app = app or self.app
+        outcome = app.extensions["search"].search(text, kind=kind)
         if not hydrate:
             return [f"{h.kind}:{h.ref}" for h in outcome.hits]
-        items = load_rows(outcome.hits, outcome.highlight_terms, get_session(), self.app.extensions["content"],
+        items = load_rows(outcome.hits, outcome.highlight_terms, get_session(), app.extensions["content"],
                           outcome.analyzer)
         return self._keys(items)
+
+    def ours_pg(self, text: str, kind: str, hydrate: bool = True) -> list[str]:
+        with self.pg_app.app_context():
+            return self.ours(text, kind, hydrate, app=self.pg_app)
 
     def whoosh(self, text: str, kind: str) -> list[str]:
         from ldnsite.db import get_session
@@ -200,7 +241,7 @@ class Bench:
 
     def evaluate(self) -> dict:
         service = self.app.extensions["search"]
-        runners = {"this service": self.ours, "plain Whoosh BM25F": self.whoosh,
+        runners = {"this service": self.ours, PG_ENGINE: self.ours_pg, "plain Whoosh BM25F": self.whoosh,
                    "SQLite FTS5 bm25": self.fts5, "PostgreSQL ts_rank_cd": self.postgres}
         results = {}
         with self.app.app_context():
@@ -211,6 +252,8 @@ class Bench:
                         service._cache.clear()
                         service._corrections.clear()
                         service.postings.clear()
+                    if name == PG_ENGINE:
+                        self.pg_app.extensions["search"].engine.clear_caches()  # counts and spellings
                     t0 = time.perf_counter()
                     keys = run(query.text, query.kind)
                     cold.append(time.perf_counter() - t0)
@@ -230,6 +273,12 @@ class Bench:
                 self.ours(query.text, query.kind, hydrate=False)
                 bare.append(time.perf_counter() - t0)
             self.bare = bare
+            bare_pg = []
+            for query in QUERIES:
+                t0 = time.perf_counter()
+                self.ours_pg(query.text, query.kind, hydrate=False)
+                bare_pg.append(time.perf_counter() - t0)
+            self.bare_pg = bare_pg
         return results
 
     def freshness(self, seconds: float = 20.0, rate: float = 10.0) -> tuple[list[float], int]:
@@ -300,17 +349,20 @@ def _summary(scores: Scores) -> dict:
 
 
 def _groups(bench: Bench) -> list[str]:
-    """nDCG@10 of this service and PostgreSQL per query group, so a weak group is visible."""
-    lines = ["", "| group | queries | this service nDCG@10 | PostgreSQL nDCG@10 |", "|---|---:|---:|---:|"]
+    """nDCG@10 of this service (both engines) and PostgreSQL per query group, so a weak group is visible."""
+    lines = ["", "| group | queries | this service nDCG@10 | PostgreSQL engine nDCG@10 | PostgreSQL nDCG@10 |",
+             "|---|---:|---:|---:|---:|"]
     with bench.app.app_context():
         for group in dict.fromkeys(q.group for q in QUERIES):
-            ours, pg = Scores(), Scores()
+            ours, engine, pg = Scores(), Scores(), Scores()
             members = [q for q in QUERIES if q.group == group]
             for query in members:
                 grades, old, page_key = bench.judged[query.text]
                 score(ours, bench.ours(query.text, query.kind), grades, old, page_key, bench.hidden)
+                score(engine, bench.ours_pg(query.text, query.kind), grades, old, page_key, bench.hidden)
                 score(pg, bench.postgres(query.text, query.kind), grades, old, page_key, bench.hidden)
-            lines.append(f"| {group} | {len(members)} | {_summary(ours)['ndcg']:.2f} | {_summary(pg)['ndcg']:.2f} |")
+            lines.append(f"| {group} | {len(members)} | {_summary(ours)['ndcg']:.2f} | "
+                         f"{_summary(engine)['ndcg']:.2f} | {_summary(pg)['ndcg']:.2f} |")
     return lines
 
 
@@ -331,7 +383,9 @@ def run() -> str:
         try:
             results = bench.evaluate()
             rss_after_queries = _rss_mb()
+            pg_build = bench.pg_engine_build
             builds = {"this service": (bench.build["documents"] / bench.build["seconds"], bench.index_mb),
+                      PG_ENGINE: (pg_build["documents"] / pg_build["seconds"], bench.pg_engine_mb),
                       "plain Whoosh BM25F": (bench.build["documents"] / bench.build["seconds"], bench.index_mb),
                       "SQLite FTS5 bm25": (len(bench.docs) / bench.fts_build, bench.fts_mb),
                       "PostgreSQL ts_rank_cd": (len(bench.docs) / bench.pg_build, bench.pg_mb)}
@@ -347,6 +401,7 @@ def run() -> str:
                 if s["leaked"]:
                     extra.append(f"- {size:,} posts, {name}: {s['leaked']} hidden documents shown")
             bare = _percentiles(bench.bare)
+            bare_pg = _percentiles(bench.bare_pg)
             groups = _groups(bench)
             latencies, segments = bench.freshness()
             lp = _percentiles(latencies) if latencies else (float("nan"), float("nan"))
@@ -354,13 +409,16 @@ def run() -> str:
                 f"- **{size:,} posts**: {bench.build['documents']:,} documents; corpus generated and loaded in "
                 f"{bench.generated:.0f} s; `index rebuild` {bench.build['seconds']:.0f} s.",
                 f"  This service, ranking only (no rows, no snippets): warm p50 {_fmt(bare[0])} ms, "
-                f"p95 {_fmt(bare[1])} ms.",
+                f"p95 {_fmt(bare[1])} ms; PostgreSQL engine p50 {_fmt(bare_pg[0])} ms, p95 {_fmt(bare_pg[1])} ms.",
+                f"  PostgreSQL engine: `index rebuild` {pg_build['seconds']:.0f} s for {pg_build['documents']:,} "
+                "documents; a new post is searchable when its transaction commits (same transaction).",
                 f"  New post searchable while 10 posts/s arrive for 20 s: p50 {_fmt(lp[0])} ms, p95 {_fmt(lp[1])} ms "
                 f"({len(latencies)} posts; {segments} segments after).",
                 f"  Process memory: {rss_before:.0f} MB before this size, {rss_after_queries:.0f} MB after its "
                 f"queries (posting cache {bench.app.extensions['search'].postings.size / 1e6:.0f} MB); "
                 f"hidden strong matches planted: {len(bench.hidden)}, shown by this service: "
-                f"{_summary(results['this service'][0])['leaked']}.",
+                f"{_summary(results['this service'][0])['leaked']} (PostgreSQL engine: "
+                f"{_summary(results[PG_ENGINE][0])['leaked']}).",
                 f"  Wall time {time.perf_counter() - t0:.0f} s.",
             ]
             extra += [f"  {line}" if line else "" for line in groups]

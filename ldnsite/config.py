@@ -37,6 +37,8 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,  # seconds; an expired forum form is shown again with its text
         "SQLITE_BUSY_TIMEOUT_MS": 5000,  # how long a write waits for another's lock before the reader gets a 503
         "FORUM_WITHDRAWN_RETENTION_DAYS": 30,  # /privacy states this period
+        "SEARCH_BACKEND": "whoosh",  # or "postgres": search in the PostgreSQL database, no index on any node
+        "SEARCH_DATABASE_URL": "",  # postgres engine only: a read replica for search queries; writes use the primary
         "SEARCH_INDEX_ON_COMMIT": True,
         "SEARCH_POSTING_CACHE_MB": 192,  # per worker: posting lists kept in memory for full-corpus ranking
         "SEARCH_REQUEST_WAITS_FOR_BUILD": False,  # true only in tests: a search waits for the background rebuild

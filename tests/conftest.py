@@ -3,7 +3,9 @@
 
 Mark a module `pytestmark = pytest.mark.both_databases` to run each of its tests on both
 databases. PostgreSQL tests are skipped when it is unreachable, except under CI, where
-they fail: CI must exercise both.
+they fail: CI must exercise both. `both_engines` runs a search module on SQLite with
+Whoosh and on PostgreSQL with each search engine (`postgresql-search` is the PostgreSQL
+engine); `whoosh_only` skips a test about Whoosh's index files on the PostgreSQL engine.
 """
 
 from __future__ import annotations
@@ -34,16 +36,21 @@ pytest_plugins = [f"tests.fixtures_{name}" for name in ("accounts", "forum", "mo
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "both_engines: run on SQLite, PostgreSQL, and PostgreSQL with SEARCH_BACKEND=postgres")
+    config.addinivalue_line("markers", "whoosh_only(reason): about the Whoosh index itself; skipped on the postgres engine")
     config.addinivalue_line("markers", "browser: needs headless Chromium")
     config.addinivalue_line("markers", "read_only_index: the module's tests share one search index (they write none)")
 
 
 def pytest_generate_tests(metafunc):
     if "db_backend" in metafunc.fixturenames:
+        engines = metafunc.definition.get_closest_marker("both_engines") is not None
         both = metafunc.definition.get_closest_marker("both_databases") is not None
-        metafunc.parametrize("db_backend", ["sqlite", "postgresql"] if both else ["sqlite"])
+        backends = ["sqlite", "postgresql", PG_SEARCH] if engines else ["sqlite", "postgresql"] if both else ["sqlite"]
+        metafunc.parametrize("db_backend", backends)
 
 
+PG_SEARCH = "postgresql-search"  # PostgreSQL with SEARCH_BACKEND=postgres
 _pg_ok: bool | None = None
 
 
@@ -99,6 +106,10 @@ def app_config(request, tmp_path, database_config):
     test of a module that only searches it would cost a second a test.
     """
     shared = request.node.get_closest_marker("read_only_index") is not None
+    pg_search = request.getfixturevalue("db_backend") == PG_SEARCH
+    whoosh_only = request.node.get_closest_marker("whoosh_only")
+    if pg_search and whoosh_only is not None:
+        pytest.skip(whoosh_only.kwargs.get("reason") or (whoosh_only.args[0] if whoosh_only.args else "Whoosh only"))
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
@@ -111,6 +122,7 @@ def app_config(request, tmp_path, database_config):
         "RATELIMIT_ENABLED": False,
         "CONTENT_RELOAD_INTERVAL": 0,
         "SITE_URL": "http://localhost",
+        "SEARCH_BACKEND": "postgres" if pg_search else "whoosh",
         **database_config,
     }
 
@@ -120,6 +132,10 @@ def app(app_config):
     app = create_app(app_config)
     engine = app.extensions["db_engine"]
     Base.metadata.create_all(engine)
+    if engine.dialect.name == "postgresql":
+        from ldnsite.search import pg_tables
+
+        pg_tables.metadata.create_all(engine)  # PostgreSQL only, as migration 0005 makes them
     yield app
     engine.dispose()
 

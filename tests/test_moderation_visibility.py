@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ldnsite.db import get_session
 from tests.fixtures_moderation import sign_in, token
 
-pytestmark = pytest.mark.both_databases
+pytestmark = pytest.mark.both_engines
 
 SECRET = "Quokkaberry"  # a word nothing else on the site contains
 

@@ -20,19 +20,27 @@ POSTS = 1500
 MISSPELT_TITLES = 12
 
 
-@pytest.fixture(scope="module")
-def corpus():
+@pytest.fixture(scope="module", params=["whoosh", "postgres"])
+def corpus(request):
+    """The judged forum on SQLite with Whoosh, and on PostgreSQL with the PostgreSQL engine."""
     from ldnsite import create_app, models_registry
     from ldnsite.db import Base
 
     models_registry.import_all()
     folder = Path(tempfile.mkdtemp(prefix="search-eval-"))
+    database, schema = {"DATABASE_URL": f"sqlite:///{folder / 'eval.db'}"}, None
+    if request.param == "postgres":
+        schema, database = postgres_schema()
     app = create_app({
-        "TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": f"sqlite:///{folder / 'eval.db'}",
+        "TESTING": True, "SECRET_KEY": "test", **database, "SEARCH_BACKEND": request.param,
         "INDEX_DIR": str(folder / "index"), "SEARCH_INDEX_ON_COMMIT": False, "SEARCH_SYNC_INTERVAL": 0,
         "RATELIMIT_ENABLED": False, "MAIL_URL": f"file:{folder / 'outbox'}",
     })
     Base.metadata.create_all(app.extensions["db_engine"])
+    if schema:
+        from ldnsite.search import pg_tables
+
+        pg_tables.metadata.create_all(app.extensions["db_engine"])
     forum = Forum(POSTS)
     for n in range(MISSPELT_TITLES):  # a misspelling several readers made, in titles
         tid = len(forum.topics) + 1
@@ -45,8 +53,50 @@ def corpus():
         app.extensions["search_indexer"].rebuild()
     hide(forum, app.extensions["db_engine"])
     yield app, forum
-    app.extensions["search"].pool.close()
+    app.extensions["search"].engine.close()
     app.extensions["db_engine"].dispose()
+    if schema:
+        drop_schema(schema)
+
+
+def postgres_schema() -> tuple[str, dict]:
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import PG_URL, _postgres_reachable
+
+    if not _postgres_reachable():
+        pytest.skip("PostgreSQL not reachable")
+    schema = "t_eval_" + uuid.uuid4().hex[:10]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    return schema, {"DATABASE_URL": PG_URL,
+                    "DATABASE_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}}}
+
+
+def drop_schema(schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import PG_URL
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def clear_caches(app) -> None:
+    """Empty the result cache and the engine's own (posting lists, or counts and spellings)."""
+    service = app.extensions["search"]
+    service._cache.clear()
+    engine = service.engine
+    if hasattr(engine, "postings"):
+        engine.postings.clear()
+    else:
+        engine.clear_caches()
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +197,7 @@ def test_the_same_query_gives_the_same_results(corpus, ask):
     app, _forum = corpus
     runs = []
     for _ in range(5):
-        app.extensions["search"]._cache.clear()
-        app.extensions["search"].postings.clear()
+        clear_caches(app)
         runs.append([r["url"] for r in ask("pain", kind="forum")["results"]])
     assert all(run == runs[0] for run in runs)
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from ldnsite.search.querylang import MAX_QUERY_CHARS, parse
 
-pytestmark = pytest.mark.read_only_index
+pytestmark = [pytest.mark.read_only_index, pytest.mark.both_engines]
 
 HOSTILE = [
     '"unbalanced quote',

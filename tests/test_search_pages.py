@@ -9,6 +9,8 @@ import pytest
 from ldnsite.db import utcnow
 from tests.fixtures_search import urls
 
+pytestmark = pytest.mark.both_engines
+
 
 def text(response) -> str:
     return response.get_data(as_text=True)

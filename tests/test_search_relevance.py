@@ -13,7 +13,7 @@ SITE = Path(__file__).resolve().parent.parent / "site"
 LDN = "/treatments/low-dose-naltrexone"
 
 
-pytestmark = pytest.mark.read_only_index
+pytestmark = [pytest.mark.read_only_index, pytest.mark.both_engines]
 
 
 ME_CFS = "/conditions/me-cfs"

@@ -1,7 +1,9 @@
-"""Search: the Whoosh index of pages and forum posts, its outbox-driven indexer and /search.
+"""Search: /search over pages and forum posts, with one of two engines behind one seam (engine.py).
 
-Every `import whoosh` stays inside this package: Whoosh no longer gets
-releases, so a later switch must touch one place only.
+SEARCH_BACKEND "whoosh" (the default): a Whoosh index on each node, kept
+current by the outbox-driven indexer. "postgres": documents in PostgreSQL,
+written in the changing transaction (pg_engine.py), no per-node state.
+Every `import whoosh` stays inside this package.
 """
 
 from __future__ import annotations
@@ -15,20 +17,46 @@ bp = Blueprint("search", __name__)
 log = logging.getLogger(__name__)
 
 
+BACKENDS = ("whoosh", "postgres")
+
+
 def init_app(app: Flask) -> None:
     from ldnsite.search import cli, models, routes  # noqa: F401  (routes register on bp)
-    from ldnsite.search.indexer import Indexer
-    from ldnsite.search.service import POSTING_CACHE_MB, SearchService
-    from ldnsite.search.storage import IndexStore
+    from ldnsite.search.service import SearchService
 
-    store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
-    indexer = Indexer(app, store)
+    backend = check_backend(app.config)
+    if backend == "postgres":
+        from ldnsite.search import pg_engine
+
+        engine, indexer = pg_engine.init(app)
+    else:
+        from ldnsite.search.indexer import Indexer
+        from ldnsite.search.service import POSTING_CACHE_MB
+        from ldnsite.search.storage import IndexStore
+        from ldnsite.search.whoosh_engine import WhooshEngine
+
+        store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
+        indexer = Indexer(app, store)
+        engine = WhooshEngine(store, indexer, int(app.config.get("SEARCH_POSTING_CACHE_MB", POSTING_CACHE_MB)))
+        _index_after_commit(app, indexer)
     app.extensions["search_indexer"] = indexer
-    app.extensions["search"] = SearchService(
-        store, indexer, cache_mb=int(app.config.get("SEARCH_POSTING_CACHE_MB", POSTING_CACHE_MB)))
-    _index_after_commit(app, indexer)
+    app.extensions["search"] = SearchService(engine)
     app.register_blueprint(bp)
     app.cli.add_command(cli.index_cli)
+
+
+def check_backend(config) -> str:
+    """The configured engine; refuses to start with one the database cannot serve, saying what to change."""
+    backend = str(config.get("SEARCH_BACKEND") or "whoosh").strip().lower()
+    if backend not in BACKENDS:
+        raise RuntimeError(f"SEARCH_BACKEND (FLASK_SEARCH_BACKEND) must be 'whoosh' or 'postgres', not {backend!r}")
+    url = str(config.get("DATABASE_URL", ""))
+    if backend == "postgres" and not url.startswith("postgresql"):
+        scheme = url.split(":", 1)[0] or "none"
+        raise RuntimeError(
+            "SEARCH_BACKEND=postgres searches in PostgreSQL, but DATABASE_URL is not a PostgreSQL database "
+            f"({scheme}). Set FLASK_DATABASE_URL=postgresql+psycopg://..., or FLASK_SEARCH_BACKEND=whoosh.")
+    return backend
 
 
 def _index_after_commit(app: Flask, indexer) -> None:

@@ -13,7 +13,7 @@ def _indexer():
     return current_app.extensions["search_indexer"]
 
 
-index_cli = AppGroup("index", help="Search index commands (each node has its own index).")
+index_cli = AppGroup("index", help="Search commands, for the configured SEARCH_BACKEND (whoosh or postgres).")
 
 
 @index_cli.command("rebuild")
@@ -28,7 +28,7 @@ def sync_command() -> None:
     """Apply outbox rows this index has not applied yet (and pages, if site/ changed)."""
     indexer = _indexer()
     try:
-        pages = indexer.store.live() is not None and not indexer.status().get("pages_current", True)
+        pages = not indexer.status().get("pages_current", True)
         applied = indexer.sync(pages=pages)
     except IndexBusy as exc:
         raise click.ClickException(f"{exc}; the rows stay in the outbox, run `index sync` again") from exc

@@ -15,7 +15,9 @@ Why each step:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ldnsite.search.querylang import Clause, ParsedQuery
 from ldnsite.search.ranking import Alt, Plan, Unit
@@ -42,12 +44,23 @@ def stems(text: str) -> tuple[str, ...]:
     return tuple(t.text for t in _STEM(text, mode="query"))
 
 
-def synonym_table(searcher) -> tuple[dict[tuple[str, ...], str], frozenset]:
-    """The table the index was built with (it travels in the index's schema)."""
-    analyzer = searcher.schema["body"].analyzer
+def synonym_table(analyzer) -> tuple[dict[tuple[str, ...], str], frozenset]:
+    """The synonym table inside an analyzer (the Whoosh index's travels in its schema)."""
     if isinstance(analyzer, TextAnalyzer):
         return analyzer.table, analyzer.narrow
     return {}, frozenset()
+
+
+class Terms(Protocol):
+    """What the builder needs from an engine: its analyzer and term statistics (engine.py has both engines)."""
+
+    analyzer: object  # the analyzer documents were indexed with, synonyms included
+
+    def doc_frequency(self, fieldname: str, text: str) -> int: ...
+
+    def suggest(self, fieldname: str, word: str, limit: int, maxdist: int, prefix: int) -> Iterable[str]: ...
+
+    def prefix_terms(self, prefix: str, cap: int) -> list[str]: ...
 
 
 @dataclass
@@ -58,11 +71,10 @@ class BuiltQuery:
 
 
 class QueryBuilder:
-    def __init__(self, searcher, corrections: dict | None = None) -> None:
-        self.searcher = searcher
+    def __init__(self, terms: Terms, corrections: dict | None = None) -> None:
+        self.terms = terms
         self.corrections = corrections if corrections is not None else {}  # word -> suggestion, kept by the caller
-        self.reader = searcher.reader()
-        self.table, self.narrow = synonym_table(searcher)
+        self.table, self.narrow = synonym_table(terms.analyzer)
         self.longest = max((len(k) for k in self.table), default=0)
 
     # ---- spelling -------------------------------------------------------------------------
@@ -82,17 +94,17 @@ class QueryBuilder:
         return self.corrections[word]
 
     def _correction(self, word: str) -> str | None:
-        freq = self.reader.doc_frequency("spell", word)
+        freq = self.terms.doc_frequency("spell", word)
         if freq and len(word) < 5:
             return None
         # Two edits on a short word turn "dugong" into "during"; typos rarely touch the first letters.
         maxdist, prefix = (1, 1) if len(word) < 8 else (2, 2)
         own = stems(word)
         best, best_freq = None, 0
-        for candidate in self.searcher.suggest("spell", word, limit=SUGGESTIONS, maxdist=maxdist, prefix=prefix):
+        for candidate in self.terms.suggest("spell", word, limit=SUGGESTIONS, maxdist=maxdist, prefix=prefix):
             if candidate == word or (freq and stems(candidate) == own):
                 continue
-            cfreq = self.reader.doc_frequency("spell", candidate)
+            cfreq = self.terms.doc_frequency("spell", candidate)
             if freq and (cfreq < RARE_RATIO * freq or cfreq < RARE_MIN):
                 continue
             if best is None or cfreq > best_freq:
@@ -110,7 +122,7 @@ class QueryBuilder:
             words = plain_words(clause.text)
             if clause.quoted or clause.prefix or clause.negated or len(words) != 1 or len(toks) != 1:
                 continue
-            if self.table.get(toks) and self.reader.doc_frequency("spell", words[0]):
+            if self.table.get(toks) and self.terms.doc_frequency("spell", words[0]):
                 continue  # a known synonym form ("fibro") is never corrected
             fix = self.correction(words[0])
             if fix:
@@ -186,15 +198,7 @@ class QueryBuilder:
         if len(prefix) < 2:
             toks = stems(prefix)
             return [Alt("term", toks)] if len(toks) == 1 else []
-        candidates: dict[str, int] = {}
-        for fieldname in ("title", "body"):
-            for n, term in enumerate(self.reader.expand_prefix(fieldname, prefix)):
-                if n >= PREFIX_SCAN:
-                    break
-                text = term.decode("utf-8") if isinstance(term, bytes) else term
-                candidates[text] = candidates.get(text, 0) + self.reader.doc_frequency(fieldname, text)
-        chosen = sorted(candidates, key=lambda t: (-candidates[t], t))[:PREFIX_CAP]
-        return [Alt("term", (t,)) for t in chosen]
+        return [Alt("term", (t,)) for t in self.terms.prefix_terms(prefix, PREFIX_CAP)]
 
     @staticmethod
     def _did_you_mean(clauses: list[tuple[Clause, tuple]], corrected: dict[int, str]) -> str:

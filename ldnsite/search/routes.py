@@ -95,9 +95,7 @@ RETRY_AFTER = 30  # seconds: a small index rebuilds in a few, a large forum's in
 
 
 def _index_problems() -> list[str]:
-    store = current_app.extensions["search_indexer"].store
-    gen = store.live()
-    return ["there is no index"] if gen is None else gen.verify()[1]
+    return service().problems()
 
 
 def _index_unavailable(reason: str, as_json: bool):

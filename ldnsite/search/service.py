@@ -1,15 +1,11 @@
-"""The query service: pooled searchers refreshed when the index changes, and a result cache.
+"""The query service: everything above the engine, shared by both engines (engine.py).
 
-Why a pool rather than one shared searcher: without memory mapping Whoosh
-reads files through shared file objects, which are not safe for two threads
-at once. Each request borrows a searcher, replaces it if the index changed
-(one directory listing tells), and gives it
-back, so a process keeps one searcher per concurrent request and opens a new
-one only after the index changed.
-
-Ranking is ranking.py's, over the whole corpus; this module orders the two
-passes: the best pages (up to LEAD_PAGES) first, then the forum ranked on
-its own, then the other pages, then results that match only some words.
+It parses, builds the plan (query.py: synonyms, question words, spelling),
+asks the engine to rank the two passes (pages and forum, each with its own
+statistics), orders them: the best pages (up to LEAD_PAGES) first, then the
+forum, then the other pages, then results that match only some words; and
+counts and pages them. A result cache is kept per engine snapshot key (the
+Whoosh index generation; PostgreSQL has none, so it is not cached).
 
 Results are ids only (kind, ref). The caller loads the rows and checks them
 against the database (see results.py), so the cache can never show a post
@@ -18,26 +14,20 @@ the database has hidden since.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ldnsite.content import store as content_store
-from ldnsite.search.indexer import Indexer
 from ldnsite.search.query import BuiltQuery, QueryBuilder
 from ldnsite.search.querylang import ParsedQuery, parse
-from ldnsite.search.ranking import PostingCache, Ranked, Ranker
-from ldnsite.search.repair import IndexUnavailable
-from ldnsite.search.storage import IndexStore
+from ldnsite.search.ranking import Ranked
 
 KINDS = ("all", "pages", "forum")
 SORTS = ("relevance", "date")
 PER_PAGE = 10
 MAX_PAGE = 20
-POOL_SIZE = 8
 CACHE_SIZE = 512
 LEAD_PAGES = 3  # the best pages that lead the results, whatever the size of the forum
 LEAD_SHARE = 0.5  # a page leads only if it scores at least this share of the best page
@@ -66,104 +56,61 @@ class Outcome:
     analyzer: object = None  # the index's analyzer, so snippets mark synonym forms too
 
 
-class SearcherPool:
-    def __init__(self, store: IndexStore, indexer: Indexer) -> None:
-        self.store = store
-        self.indexer = indexer
-        self._lock = threading.Lock()
-        self._signature: tuple | None = None
-        self._ix = None
-        self._idle: list = []
-        self.generation_name = ""
-
-    def _current(self):
-        """Reopen when the `current` pointer moved (a rebuild swapped in a new index)."""
-        signature = self.store.pointer_signature()
-        if signature is None:
-            raise IndexUnavailable("there is no index")  # never built inside a request (repair.py)
-        if signature != self._signature or self._ix is None:
-            gen = self.store.live()
-            if gen is None:
-                raise IndexUnavailable("the index pointer names no index")
-            for s in self._idle:
-                s.close()
-            self._idle, self._ix, self._signature = [], gen.open(), signature
-            self.generation_name = gen.name
-        return self._ix
-
-    @contextlib.contextmanager
-    def searcher(self) -> Iterator:
-        with self._lock:
-            ix = self._current()
-            s = self._idle.pop() if self._idle else None
-        if s is not None and not s.up_to_date():
-            # A fresh searcher rather than Searcher.refresh(): in Whoosh 2.7.x refresh(reuse=...) can hand
-            # back segment readers that the old searcher's cleanup closes later (ReaderClosed).
-            s.close()
-            s = None
-        if s is None:
-            s = ix.searcher()
-        try:
-            yield s
-        finally:
-            with self._lock:
-                if ix is self._ix and len(self._idle) < POOL_SIZE:
-                    self._idle.append(s)
-                else:
-                    s.close()
-
-    def close(self) -> None:
-        with self._lock:
-            for s in self._idle:
-                s.close()
-            self._idle, self._ix, self._signature = [], None, None
-
-
 class SearchService:
-    def __init__(self, store: IndexStore, indexer: Indexer, cache_mb: int = POSTING_CACHE_MB) -> None:
-        self.pool = SearcherPool(store, indexer)
-        self.postings = PostingCache(cache_mb * 1024 * 1024)
-        self._corrections: dict[str, dict] = {}  # per index generation: word -> suggestion
+    def __init__(self, engine) -> None:
+        self.engine = engine
         self._cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
+
+    # The Whoosh engine's parts, where the benchmark and tests reach for them.
+    @property
+    def pool(self):
+        return self.engine.pool
+
+    @property
+    def postings(self):
+        return self.engine.postings
+
+    @property
+    def _corrections(self) -> dict:
+        return self.engine._corrections
+
+    def problems(self) -> list[str]:
+        return self.engine.problems()
 
     def search(self, raw: str, kind: str = "all", sort: str = "relevance", page: int = 1) -> Outcome:
         parsed = parse(raw)
         page = max(1, min(page, MAX_PAGE))
-        with self.pool.searcher() as searcher:
-            # The directory as well as its generation: a rebuilt index starts counting generations again.
-            key = (parsed.cleaned, kind, sort, page, self.pool.generation_name, searcher.ixreader.generation())
+        with self.engine.snapshot() as snap:
+            key = (parsed.cleaned, kind, sort, page, snap.key) if snap.key is not None else None
+            if key is not None:
+                with self._cache_lock:
+                    cached = self._cache.get(key)
+                    if cached is not None:
+                        self._cache.move_to_end(key)
+                        return cached
+            outcome = self._run(snap, parsed, kind, sort, page)
+        if key is not None:
             with self._cache_lock:
-                cached = self._cache.get(key)
-                if cached is not None:
-                    self._cache.move_to_end(key)
-                    return cached
-            outcome = self._run(searcher, parsed, kind, sort, page)
-        with self._cache_lock:
-            self._cache[key] = outcome
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+                self._cache[key] = outcome
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
         return outcome
 
-    def _run(self, searcher, parsed: ParsedQuery, kind: str, sort: str, page: int) -> Outcome:
-        outcome = Outcome(query=parsed.cleaned, truncated=parsed.truncated, page=page,
-                          analyzer=searcher.schema["body"].analyzer)
-        corrections = self._corrections.setdefault(self.pool.generation_name, {})
-        if len(self._corrections) > 2:
-            self._corrections = {self.pool.generation_name: corrections}
-        built: BuiltQuery = QueryBuilder(searcher, corrections).build(parsed)
+    def _run(self, snap, parsed: ParsedQuery, kind: str, sort: str, page: int) -> Outcome:
+        outcome = Outcome(query=parsed.cleaned, truncated=parsed.truncated, page=page, analyzer=snap.analyzer)
+        built: BuiltQuery = QueryBuilder(snap, snap.corrections).build(parsed)
         outcome.did_you_mean = built.did_you_mean
         outcome.highlight_terms = built.highlight_terms
         if built.plan is None:
             return outcome
-        ranker = Ranker(searcher, self.postings)
         by_date = sort == "date"
         limit = page * PER_PAGE
-        pages = ranker.rank(built.plan, pages=True, by_date=by_date, limit=limit) if kind != "forum" else None
-        forum = ranker.rank(built.plan, pages=False, by_date=by_date, limit=limit) if kind != "pages" else None
+        pages = snap.rank(built.plan, pages=True, by_date=by_date, limit=limit) if kind != "forum" else None
+        forum = snap.rank(built.plan, pages=False, by_date=by_date, limit=limit) if kind != "pages" else None
         order = _arrange(pages, forum, by_date)
         if not by_date and pages is not None:
-            order = _parents_first(order, searcher, pages, built.highlight_terms)
+            order = _parents_first(order, snap, pages, built.highlight_terms)
         total = (pages.total if pages else 0) + (forum.total if forum else 0)
         if total == 0:
             return outcome
@@ -173,12 +120,12 @@ class SearchService:
         outcome.pages = min(MAX_PAGE, math.ceil(total / PER_PAGE))
         outcome.page = page = min(page, outcome.pages)  # past the end: the last page rather than an empty one
         for docnum in order[(page - 1) * PER_PAGE: page * PER_PAGE]:
-            stored = searcher.stored_fields(int(docnum))
+            stored = snap.stored(int(docnum))
             outcome.hits.append(Hit(stored["kind"], stored["ref"]))
         return outcome
 
 
-def _parents_first(order: list[int], searcher, pages: Ranked, terms: frozenset[str]) -> list[int]:
+def _parents_first(order: list[int], snap, pages: Ranked, terms: frozenset[str]) -> list[int]:
     """A page goes ahead of its own research page when the two score alike, unless the query names the research.
 
     Why: a research page repeats its parent's words many times over (every
@@ -188,10 +135,10 @@ def _parents_first(order: list[int], searcher, pages: Ranked, terms: frozenset[s
     asked for the detail, and gets it first.
     """
     store = content_store()
-    shown = {int(d): store.get(searcher.stored_fields(int(d)).get("ref", "")) for d in pages.docnums[:LEAD_PAGES * 2]}
+    shown = {int(d): store.get(snap.stored(int(d)).get("ref", "")) for d in pages.docnums[:LEAD_PAGES * 2]}
     page_of = {d: page for d, page in shown.items() if page is not None}
     url_of = {d: page.url for d, page in page_of.items()}
-    title_analyzer = searcher.schema["title"].analyzer
+    title_analyzer = snap.title_analyzer
 
     def title_terms(doc: int) -> set[str]:
         return {t.text for t in title_analyzer(page_of[doc].title)}

@@ -1,0 +1,636 @@
+"""The PostgreSQL engine behind the search seam (engine.py): no index on any node, documents in the database.
+
+Why: with several nodes on one PostgreSQL database, a Whoosh index per node
+means every node indexes everything and a new node must rebuild before it
+can search. Here the documents live in `search_document` (pg_tables.py),
+written in the same transaction as the post, topic or page change, so a
+change is searchable on every node the moment it commits, and a node keeps
+no search state at all.
+
+What is shared with the Whoosh engine, so it is not written twice: the
+analyzer (schema.py) turns title, keywords and body into the tokens whose
+positions and field weights make each row's tsvector, and the query layer
+(query.py) turns what a reader typed into the same plan of units and
+alternatives. This module only translates a plan into tsqueries, ranks, and
+answers the term statistics the query layer asks for.
+
+Ranking: each unit scores its best alternative, boost x idf x ts_rank with
+per-pass field weights (pages and forum have their own statistics, as in
+ranking.py); a document's score is the sum over units. Documents matching
+every unit come first, then those matching at least half, by how many. The
+GIN index chooses the candidates; ts_rank is computed only on rows that
+match. Document frequencies are counted with the index and kept per process
+for STATS_SECONDS, so idf costs a count per new word, not per search.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import Session
+
+from ldnsite.db import make_engine, utcnow
+from ldnsite.search.documents import forum_documents, page_document
+from ldnsite.search.indexer import Changes, Indexer
+from ldnsite.search.models import SearchOutbox
+from ldnsite.search.query import stems
+from ldnsite.search.ranking import Alt, Plan, Ranked
+from ldnsite.search.repair import IndexUnavailable
+from ldnsite.search.schema import plain_analyzer, stemming_analyzer
+from ldnsite.search.synonyms import load as load_synonyms
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1  # bump when what goes into a row changes: `index ensure` then rebuilds
+# ts_rank weights {D, C, B, A}: body, (unused), keywords, title, as ranking.py's field weights scaled to 1.
+WEIGHTS = {True: "{0.125,0,0.75,1}", False: "{0.2,0,0.2,1}"}
+# ts_rank's length normalisation: none for pages (a few long documents, as ranking.py barely normalises them);
+# 1 + log(length) for the forum, so a long post does not win by repeating a word.
+NORMALIZATION = {True: 0, False: 1}
+STATS_SECONDS = 60.0
+CACHE_FROM = 500  # counts below this are made again for every search
+CORRECTIONS_SECONDS = 600.0
+FIELD_GAP = 100  # positions between fields, so a phrase never runs from the title into the body
+MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
+MAX_POSITIONS = 250  # per lexeme (PostgreSQL keeps at most 256)
+MAX_LEXEME_BYTES = 2000
+BATCH = 1000
+PREFIX_SCAN = 3000
+REBUILD_LOCK = 15_150_001  # pg_advisory_lock key: one rebuild at a time across all nodes
+PENDING = "search_pg_pending"
+EXTENSIONS = ("unaccent", "pg_trgm")
+FIELDS = (("title", "A"), ("keywords", "B"), ("body", "D"))
+_PLAIN = plain_analyzer()
+
+
+def quote(token: str) -> str:
+    """A lexeme as tsvector and tsquery input read it: quoted, quotes doubled, backslashes escaped."""
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def vector(doc: dict, analyzer) -> str:
+    """The tsvector of a document: our analyzer's tokens at their positions, weighted by field."""
+    where: dict[str, list[str]] = {}
+    base = 1
+    for fieldname, weight in FIELDS:
+        last = -1
+        for t in analyzer(doc.get(fieldname) or "", positions=True, mode="index"):
+            if len(t.text.encode()) > MAX_LEXEME_BYTES:
+                continue
+            spots = where.setdefault(t.text, [])
+            if len(spots) < MAX_POSITIONS:
+                spots.append(f"{min(base + t.pos, MAX_POSITION)}{weight}")
+            last = max(last, t.pos)
+        base += last + 1 + FIELD_GAP
+    return " ".join(f"{quote(lexeme)}:{','.join(dict.fromkeys(spots))}" for lexeme, spots in where.items())
+
+
+def spell_words(doc: dict) -> set[str]:
+    return {t.text for t in _PLAIN(doc.get("spell") or "") if 0 < len(t.text) <= 100}
+
+
+def row(doc: dict, analyzer) -> dict:
+    kind = doc["kind"]
+    topic = doc.get("topic")
+    return {
+        "key": doc["key"], "kind": kind, "ref": doc["ref"], "url": doc.get("url", ""),
+        "topic_id": int(topic) if topic else None, "date": doc.get("date"), "is_page": kind == "page",
+        "vec": vector(doc, analyzer),
+    }
+
+
+UPSERT = text("""
+INSERT INTO search_document (key, kind, ref, topic_id, url, date, is_page, vec, updated_at)
+VALUES (:key, :kind, :ref, :topic_id, :url, :date, :is_page, CAST(:vec AS tsvector), now())
+ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, ref = excluded.ref, topic_id = excluded.topic_id,
+    url = excluded.url, date = excluded.date, is_page = excluded.is_page, vec = excluded.vec, updated_at = now()
+""")
+NEW_WORD = text("INSERT INTO search_vocabulary (word, docs) VALUES (:word, 1) ON CONFLICT (word) DO NOTHING")
+
+
+def write(conn, changes: Changes, analyzer) -> None:
+    """Apply a batch of changes (one entry per document) with the caller's connection or session."""
+    if changes.dropped_topics:
+        conn.execute(text("DELETE FROM search_document WHERE topic_id = ANY(:ids)"),
+                     {"ids": sorted(changes.dropped_topics)})
+    gone = sorted(k for k, d in changes.docs.items() if d is None)
+    if gone:
+        conn.execute(text("DELETE FROM search_document WHERE key = ANY(:keys)"), {"keys": gone})
+    docs = [d for _k, d in sorted(changes.docs.items()) if d is not None]  # key order: no deadlocks between writers
+    if docs:
+        conn.execute(UPSERT, [row(d, analyzer) for d in docs])
+    words = sorted(set().union(*(spell_words(d) for d in docs))) if docs else []
+    if words:
+        conn.execute(NEW_WORD, [{"word": w} for w in words])
+
+
+class _Rules:
+    """The indexer's rules for what a change means (a post, a topic and its replies), without its Whoosh writer."""
+
+    _apply = Indexer._apply
+    _apply_topic = Indexer._apply_topic
+    expected_documents = Indexer.expected_documents
+
+    def __init__(self, content) -> None:
+        self.content = content
+
+
+def _levenshtein(a: str, b: str, limit: int) -> int:
+    """Edit distance, stopping early once every cell passes `limit`."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def alt_query(alt: Alt) -> str:
+    tokens = [quote(t) for t in alt.tokens]
+    if len(tokens) == 1:
+        return tokens[0]
+    return "(" + (" <-> " if alt.how == "phrase" else " & ").join(tokens) + ")"
+
+
+def unit_query(alts: Iterable[Alt]) -> str:
+    return "(" + " | ".join(alt_query(a) for a in alts) + ")"
+
+
+class PgSnapshot:
+    """One search's view: a connection, and what the shared query layer asks of an engine (engine.Snapshot)."""
+
+    key = None  # no result cache: every search reads the database, so a change is visible at once
+
+    def __init__(self, engine: PgEngine, conn: Connection) -> None:
+        self.engine = engine
+        self.conn = conn
+        self.analyzer = engine.analyzer
+        self.title_analyzer = engine.analyzer
+        self.corrections = engine.corrections()
+        self._stored: dict[int, dict] = {}
+
+    # ---- term statistics for the query layer ------------------------------------------------
+
+    def doc_frequency(self, fieldname: str, word: str) -> int:
+        """Documents with the word (the vocabulary holds `spell` words only: pages, topic titles, opening posts)."""
+        if fieldname != "spell":
+            return 0
+        return int(self.conn.execute(text("SELECT docs FROM search_vocabulary WHERE word = :w"),
+                                     {"w": word}).scalar() or 0)
+
+    def suggest(self, fieldname: str, word: str, limit: int, maxdist: int, prefix: int) -> list[str]:
+        """Known words within maxdist edits sharing the first `prefix` letters: nearest first, then most frequent."""
+        lo, hi = _prefix_range(word[:prefix] or word[:1])
+        rows = self.conn.execute(text(
+            "SELECT word, docs FROM search_vocabulary WHERE word >= :lo AND word < :hi AND docs > 0 "
+            "AND length(word) BETWEEN :short AND :long"),
+            {"lo": lo, "hi": hi, "short": len(word) - maxdist, "long": len(word) + maxdist}).all()
+        scored = []
+        for candidate, docs in rows:
+            distance = _levenshtein(word, candidate, maxdist)
+            if distance <= maxdist:
+                scored.append((distance, -docs, candidate))
+        return [c for _d, _n, c in sorted(scored)[:limit]]
+
+    def prefix_terms(self, prefix: str, cap: int) -> list[str]:
+        """The `cap` commonest stems of known words starting with prefix."""
+        lo, hi = _prefix_range(prefix)
+        rows = self.conn.execute(text(
+            "SELECT word, docs FROM search_vocabulary WHERE word >= :lo AND word < :hi ORDER BY docs DESC LIMIT :n"),
+            {"lo": lo, "hi": hi, "n": PREFIX_SCAN}).all()
+        counts: dict[str, int] = {}
+        for word, docs in rows:
+            for stem in stems(word):
+                if stem.startswith(prefix):
+                    counts[stem] = counts.get(stem, 0) + docs
+        return sorted(counts, key=lambda t: (-counts[t], t))[:cap]
+
+    # ---- ranking ----------------------------------------------------------------------------
+
+    def rank(self, plan: Plan, pages: bool, by_date: bool, limit: int) -> Ranked:
+        units = plan.units
+        n = len(units)
+        need = n if n < 2 else max(1, math.ceil(n / 2))
+        domain = self.engine.doc_count(self.conn, pages)
+        params: dict = {"page": pages, "w": WEIGHTS[pages], "limit": limit}
+        unit_terms, hit_terms = [], []
+        for j, unit in enumerate(units):
+            params[f"u{j}"] = unit_query(unit.alts)
+            hit_terms.append(f"(vec @@ CAST(:u{j} AS tsquery))::int")
+            best = []
+            for i, alt in enumerate(unit.alts):
+                q = alt_query(alt)
+                df = self.engine.doc_frequency(self.conn, pages, q)
+                if not df:
+                    continue
+                idf = math.log(1 + (max(domain, df) - df + 0.5) / (df + 0.5))
+                params[f"a{j}_{i}"] = q
+                best.append(f"{alt.boost * idf:.6f} * ts_rank(CAST(:w AS real[]), vec, CAST(:a{j}_{i} AS tsquery), "
+                            f"{NORMALIZATION[pages]})")
+            unit_terms.append(("GREATEST(" + ", ".join(best) + ")") if best else "0")
+        params["any"] = " | ".join(params[f"u{j}"] for j in range(n))
+        where = "is_page = :page AND vec @@ CAST(:any AS tsquery)"
+        if plan.excluded:
+            params["excluded"] = unit_query(plan.excluded)
+            where += " AND NOT (vec @@ CAST(:excluded AS tsquery))"
+        hits = " + ".join(hit_terms) if n > 1 else "1"
+        order = "date DESC NULLS LAST, id" if by_date else "score DESC, date DESC NULLS LAST, id"
+        sql = (f"SELECT id, kind, ref, url, date, hits, score, count(*) OVER () AS total, "
+               f"count(*) FILTER (WHERE hits = {n}) OVER () AS full "
+               f"FROM (SELECT id, kind, ref, url, date, {hits} AS hits, ({' + '.join(unit_terms)})::float8 AS score "
+               f"FROM search_document WHERE {where}) m WHERE hits >= {need} "
+               f"ORDER BY hits DESC, {order} LIMIT :limit")
+        rows = self.conn.execute(text(sql), params).all()
+        if not rows:
+            return _empty()
+        for r in rows:
+            self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "url": r.url, "date": r.date}
+        full, total = int(rows[0].full), int(rows[0].total)
+        return Ranked(np.array([r.id for r in rows], dtype=np.int64),
+                      np.array([r.score for r in rows], dtype=np.float32),
+                      np.array([_micros(r.date) for r in rows], dtype=np.int64), full, total - full)
+
+    def stored(self, docnum: int) -> dict:
+        return self._stored[int(docnum)]
+
+
+def _micros(value: datetime | None) -> int:
+    return int(value.timestamp() * 1_000_000) if value is not None else 0
+
+
+def _empty() -> Ranked:
+    none = np.zeros(0, dtype=np.int64)
+    return Ranked(none, np.zeros(0, dtype=np.float32), none, 0, 0)
+
+
+class PgEngine:
+    """Searches `search_document` on the primary, or on SEARCH_DATABASE_URL (a read replica) when set."""
+
+    name = "postgres"
+
+    def __init__(self, app: Flask, analyzer) -> None:
+        replica = app.config.get("SEARCH_DATABASE_URL")
+        self._own = bool(replica)  # reads only; writes always go to the primary (the app's session)
+        self.db: Engine = (make_engine(replica, **app.config.get("DATABASE_ENGINE_OPTIONS", {})) if replica
+                           else app.extensions["db_engine"])
+        self.analyzer = analyzer
+        self._stats: dict = {}  # (pass, query) -> (frequency, when)
+        self._corrections: dict = {}
+        self._corrections_at = time.monotonic()
+        self._built = False
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[PgSnapshot]:
+        with self.db.connect() as conn:
+            if not self._built:
+                problems = self._problems(conn)
+                if problems:
+                    raise IndexUnavailable(problems[0])
+                self._built = True
+            yield PgSnapshot(self, conn)
+
+    def corrections(self) -> dict:
+        """Spelling answers, kept for CORRECTIONS_SECONDS (the vocabulary changes slowly)."""
+        if time.monotonic() - self._corrections_at > CORRECTIONS_SECONDS:
+            self._corrections, self._corrections_at = {}, time.monotonic()
+        return self._corrections
+
+    def _cached(self, key: tuple, compute) -> int:
+        """A count kept for STATS_SECONDS once it is large (small counts are cheap, and must see a new post)."""
+        found = self._stats.get(key)
+        now = time.monotonic()
+        if found is None or now - found[1] > STATS_SECONDS:
+            found = (compute(), now)
+            if found[0] < CACHE_FROM:
+                return found[0]
+            with self._lock:
+                if len(self._stats) > 20000:
+                    self._stats.clear()
+                self._stats[key] = found
+        return found[0]
+
+    def doc_count(self, conn: Connection, pages: bool) -> int:
+        return self._cached(("docs", pages), lambda: int(conn.execute(
+            text("SELECT count(*) FROM search_document WHERE is_page = :p"), {"p": pages}).scalar() or 0))
+
+    def doc_frequency(self, conn: Connection, pages: bool, query: str) -> int:
+        return self._cached(("df", pages, query), lambda: int(conn.execute(
+            text("SELECT count(*) FROM search_document WHERE is_page = :p AND vec @@ CAST(:q AS tsquery)"),
+            {"p": pages, "q": query}).scalar() or 0))
+
+    def clear_caches(self) -> None:
+        self._stats.clear()
+        self._corrections.clear()
+
+    def _problems(self, conn: Connection) -> list[str]:
+        try:
+            with conn.begin_nested():
+                built = conn.execute(text("SELECT value FROM search_state WHERE key = 'built_at'")).scalar()
+        except ProgrammingError:
+            return ["the search tables are missing: run `flask --app app db upgrade`"]
+        return [] if built else ["search has not been built yet: run `flask --app app index ensure`"]
+
+    def problems(self) -> list[str]:
+        with self.db.connect() as conn:
+            return self._problems(conn)
+
+    def close(self) -> None:
+        if self._own:
+            self.db.dispose()
+
+
+class PgIndexer:
+    """`flask index ...` and the write side for the PostgreSQL engine: rebuild, ensure, status, page reloads."""
+
+    engine_name = "postgres"
+
+    def __init__(self, app: Flask, engine: PgEngine, analyzer, synonyms_hash: str) -> None:
+        self.app = app
+        self.engine = engine
+        self.analyzer = analyzer
+        self.synonyms_hash = synonyms_hash
+        self.content = app.extensions["content"]
+        self.content_dir = Path(app.config["CONTENT_DIR"])
+        self.sessionmaker = app.extensions["db_sessionmaker"]
+        self.retention = float(app.config.get("SEARCH_OUTBOX_RETENTION_SECONDS", 86400.0))
+        self.grace = float(app.config.get("SEARCH_OUTBOX_GRACE_SECONDS", 60.0))
+        self.rules = _Rules(self.content)
+
+    # ---- the transaction hook -----------------------------------------------------------------
+
+    def listen(self) -> None:
+        """Write search rows inside the transaction that changes a post, topic or page.
+
+        Why before_commit: the documents are re-read from the session (so they
+        show the transaction's own changes) and written with it, so they
+        commit or roll back together with the change; no process can die in
+        between, and every node sees the change at once.
+        """
+        from sqlalchemy import event
+
+        maker = self.sessionmaker
+
+        def before_flush(session: Session, _ctx, _instances) -> None:
+            for obj in session.new:
+                if isinstance(obj, SearchOutbox):
+                    session.info.setdefault(PENDING, []).append((obj.doc_kind, obj.doc_id))
+
+        def before_commit(session: Session) -> None:
+            if session.in_nested_transaction():
+                return
+            session.flush()
+            pending = session.info.pop(PENDING, None)
+            if pending:
+                self.apply(session, pending)
+
+        def forget(session: Session, *_args) -> None:
+            session.info.pop(PENDING, None)
+
+        event.listen(maker, "before_flush", before_flush)
+        event.listen(maker, "before_commit", before_commit)
+        event.listen(maker, "after_rollback", forget)
+
+    def apply(self, session: Session, refs: Iterable[tuple[str, str]]) -> None:
+        changes = Changes()
+        for kind, ref in dict.fromkeys(refs):
+            self.rules._apply(changes, session, kind, ref)
+        write(session, changes, self.analyzer)
+
+    # ---- what a search or `index sync` may ask -----------------------------------------------
+
+    def maybe_sync(self) -> None:
+        """Nothing to catch up: rows are written in the changing transaction."""
+
+    def refresh(self, refs: list[tuple[str, str]]) -> None:
+        """Re-read these documents now (a search met rows hidden since they were written)."""
+        with self.sessionmaker() as session:
+            self.apply(session, refs)
+            session.commit()
+
+    def sync(self, pages: bool = False, build: bool = True) -> int:
+        if pages:
+            self.reindex_pages()
+        self.prune_outbox()
+        return 0
+
+    def prune_outbox(self) -> int:
+        """Outbox rows are not needed by this engine once old: the same retention as the Whoosh nodes use."""
+        cutoff = utcnow() - timedelta(seconds=self.retention)
+        with self.sessionmaker() as session:
+            result = session.execute(text("DELETE FROM search_outbox WHERE created_at < :c"), {"c": cutoff})
+            session.commit()
+            return result.rowcount or 0
+
+    # ---- state ---------------------------------------------------------------------------------
+
+    def _state(self, conn) -> dict[str, str]:
+        return dict(conn.execute(text("SELECT key, value FROM search_state")).all())
+
+    def _set_state(self, conn, **values) -> None:
+        conn.execute(text("INSERT INTO search_state (key, value) VALUES (:k, :v) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+                     [{"k": k, "v": str(v)} for k, v in values.items()])
+
+    def content_signature(self) -> str:
+        return Indexer.content_signature(self)
+
+    def reindex_pages(self) -> int:
+        signature = self.content_signature()
+        self.content.refresh(force=True)
+        with self.sessionmaker() as session:
+            changes = Changes()
+            for key in session.execute(text("SELECT key FROM search_document WHERE is_page")).scalars():
+                changes.put(key, None)
+            for page in self.content.all():
+                changes.put(f"page:{page.slug}", page_document(self.content, page))
+            write(session, changes, self.analyzer)
+            self._set_state(session, content_signature=signature)
+            session.commit()
+        self.engine.clear_caches()
+        return len(list(self.content.all()))
+
+    # ---- full builds ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _rebuild_lock(self, wait: bool) -> Iterator[bool]:
+        with self.app.extensions["db_engine"].connect() as conn:
+            if wait:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": REBUILD_LOCK})
+                held = True
+            else:
+                held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": REBUILD_LOCK}).scalar())
+            conn.commit()
+            try:
+                yield held
+            finally:
+                if held:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": REBUILD_LOCK})
+                    conn.commit()
+
+    def rebuild(self, wait: bool = True) -> dict | None:
+        """Write every document again in batches, then drop rows no longer backed by a page or a post.
+
+        Searches keep working throughout (they see the old rows until each
+        batch commits), and writers are never blocked for the whole build:
+        each batch is its own transaction. Changes committed meanwhile are
+        applied again at the end from the outbox, so none is lost.
+        """
+        with self._rebuild_lock(wait) as held:
+            if not held:
+                return None
+            started = time.monotonic()
+            signature = self.content_signature()
+            self.content.refresh(force=True)
+            with self.sessionmaker() as session:
+                since = session.execute(text("SELECT now()::timestamp")).scalar()
+            count = 0
+            words: dict[str, int] = {}
+            with self.sessionmaker() as reader:
+                docs = [page_document(self.content, p) for p in self.content.all()]
+                batch: list[dict] = []
+                for doc in [*docs, *forum_documents(reader, self.content)]:
+                    batch.append(doc)
+                    for w in spell_words(doc):
+                        words[w] = words.get(w, 0) + 1
+                    if len(batch) >= BATCH:
+                        count += self._write_batch(batch)
+                        batch = []
+                count += self._write_batch(batch)
+            with self.sessionmaker() as session:
+                session.execute(text("DELETE FROM search_document WHERE updated_at < :since"), {"since": since})
+                session.execute(text("DELETE FROM search_vocabulary"))
+                items = [{"word": w, "docs": n} for w, n in words.items()]
+                for i in range(0, len(items), 5000):
+                    session.execute(text("INSERT INTO search_vocabulary (word, docs) VALUES (:word, :docs)"),
+                                    items[i:i + 5000])
+                # Changes committed while the build ran may have been overwritten by an older read: apply them again.
+                cutoff = since - timedelta(seconds=self.grace)
+                recent = session.execute(text("SELECT doc_kind, doc_id FROM search_outbox WHERE created_at >= :c"),
+                                         {"c": cutoff}).all()
+                self.apply(session, [(k, i) for k, i in recent])
+                self._set_state(session, schema=SCHEMA_VERSION, synonyms=self.synonyms_hash,
+                                content_signature=signature, built_at=utcnow().isoformat(), built_docs=count)
+                session.commit()
+            self.engine.clear_caches()
+            with self.engine.db.connect() as conn:
+                conn.execute(text("ANALYZE search_document"))
+                conn.commit()
+            return {"generation": "search_document", "documents": count, "seconds": time.monotonic() - started}
+
+    def _write_batch(self, docs: list[dict]) -> int:
+        if not docs:
+            return 0
+        changes = Changes()
+        for doc in docs:
+            changes.put(doc["key"], doc)
+        with self.sessionmaker() as session:
+            write(session, changes, self.analyzer)
+            session.commit()
+        return len(docs)
+
+    def reload_synonyms(self) -> None:
+        """Read site/synonyms.txt again (this process's analyzer; other nodes read it when they start)."""
+        table, self.synonyms_hash = load_synonyms(self.content_dir / "synonyms.txt")
+        self.analyzer = self.engine.analyzer = stemming_analyzer(table)
+        self.engine.clear_caches()
+
+    def ensure(self) -> str:
+        self.reload_synonyms()
+        with self.sessionmaker() as session:
+            try:
+                with session.begin_nested():
+                    state = self._state(session)
+            except ProgrammingError as exc:
+                raise RuntimeError("the search tables are missing: run `flask --app app db upgrade`") from exc
+        if not state.get("built_at"):
+            self.rebuild()
+            return "built: search had not been built"
+        if state.get("schema") != str(SCHEMA_VERSION):
+            self.rebuild()
+            return "rebuilt: the documents were written by another version"
+        if state.get("synonyms") != self.synonyms_hash:
+            self.rebuild()
+            return "rebuilt: site/synonyms.txt changed"
+        changed = state.get("content_signature") != self.content_signature()
+        if changed:
+            self.reindex_pages()
+        mismatch = self._count_mismatch()
+        if mismatch:
+            self.rebuild()
+            return f"rebuilt: {mismatch}"
+        return "pages reindexed (site/ changed)" if changed else "up to date"
+
+    def _count_mismatch(self) -> str | None:
+        with self.sessionmaker() as session:
+            documents = session.execute(text("SELECT count(*) FROM search_document")).scalar() or 0
+            expected = self.rules.expected_documents(session)
+        if documents != expected:
+            return f"search_document holds {documents} documents, the database {expected}"
+        return None
+
+    def status(self) -> dict:
+        """Health, documents, state and which optional extensions are missing; never raises for a missing table."""
+        with self.sessionmaker() as session:
+            installed = set(session.execute(text("SELECT extname FROM pg_extension")).scalars())
+            missing = [e for e in EXTENSIONS if e not in installed]
+            try:
+                with session.begin_nested():
+                    state = self._state(session)
+                    documents = session.execute(text("SELECT count(*) FROM search_document")).scalar() or 0
+                    words = session.execute(text("SELECT count(*) FROM search_vocabulary")).scalar() or 0
+            except ProgrammingError:
+                return {"engine": "postgres", "health": "the search tables are missing: run `flask --app app db upgrade`",
+                        "missing_extensions": ", ".join(missing) or "none"}
+            expected = self.rules.expected_documents(session)
+            rows = session.execute(text("SELECT count(*) FROM search_outbox")).scalar() or 0
+        problems = []
+        if not state.get("built_at"):
+            problems.append("search has not been built yet: run `flask --app app index ensure`")
+        elif documents != expected:
+            problems.append(f"search_document holds {documents} documents, the database {expected}")
+        if state.get("synonyms") and state.get("synonyms") != self.synonyms_hash:
+            problems.append("site/synonyms.txt changed since the last build: run `flask --app app index ensure`")
+        return {
+            "engine": "postgres",
+            "health": "; ".join(problems) if problems else "ok",
+            "documents": documents,
+            "documents_expected": expected,
+            "vocabulary_words": words,
+            "built_at": state.get("built_at"),
+            "pages_current": state.get("content_signature") == self.content_signature(),
+            "outbox_rows": rows,
+            "outbox_pending": 0,  # nothing waits: documents are written in the changing transaction
+            # Not needed by the engine (the site's analyzer folds accents before PostgreSQL sees text).
+            "missing_extensions": ", ".join(missing) or "none",
+            "search_database": "replica (SEARCH_DATABASE_URL)" if self.app.config.get("SEARCH_DATABASE_URL")
+            else "primary",
+        }
+
+
+def init(app: Flask) -> tuple[PgEngine, PgIndexer]:
+    table, synonyms_hash = load_synonyms(Path(app.config["CONTENT_DIR"]) / "synonyms.txt")
+    analyzer = stemming_analyzer(table)
+    engine = PgEngine(app, analyzer)
+    indexer = PgIndexer(app, engine, analyzer, synonyms_hash)
+    indexer.listen()
+    return engine, indexer
