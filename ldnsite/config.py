@@ -41,6 +41,7 @@ def defaults(instance_path: str) -> dict:
         "SEARCH_DATABASE_URL": "",  # postgres engine only: a read replica for search queries; writes use the primary
         "SEARCH_INDEX_ON_COMMIT": True,
         "SEARCH_POSTING_CACHE_MB": 192,  # per worker: posting lists kept in memory for full-corpus ranking
+        "SEARCH_REBUILD_MEMORY_MB": 1024,  # postings a rebuild sorts in memory before spilling runs to disk
         "SEARCH_REQUEST_WAITS_FOR_BUILD": False,  # true only in tests: a search waits for the background rebuild
         "MAIL_DELIVER_ON_COMMIT": True,
         "MAIL_DELIVERY": "worker",  # a background thread per process sends; "inline": the committing thread

@@ -116,6 +116,7 @@ class Indexer:
         self.grace = float(app.config.get("SEARCH_OUTBOX_GRACE_SECONDS", 60.0))
         self.retention = float(app.config.get("SEARCH_OUTBOX_RETENTION_SECONDS", 86400.0))
         self.sync_interval = float(app.config.get("SEARCH_SYNC_INTERVAL", 2.0))
+        self.rebuild_mb = int(app.config["SEARCH_REBUILD_MEMORY_MB"])
         self._last_prune = 0.0
         self._prune_lock = threading.Lock()
         self._last_sync_check = 0.0
@@ -381,8 +382,10 @@ class Indexer:
                     # The bulk writer reads back field lengths while it writes postings: memory-mapped
                     # that is about a third faster (bench). Searches use the configured storage.
                     ix = Generation(gen.path, mmap=True).open()
-                    # One writer process, one segment: one process already builds at over 1,000 documents/s (bench).
-                    writer = ix.writer(limitmb=128)
+                    # One writer process, one segment (forking writers from a web worker's repair thread is not
+                    # safe). Postings past rebuild_mb are sorted into runs on disk and merged back: at 128 MB that
+                    # spilling took a third of a 100,000-post build (bench/README.md).
+                    writer = ix.writer(limitmb=self.rebuild_mb)
                     count = 0
                     try:
                         for page in self.content.all():
