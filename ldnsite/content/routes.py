@@ -67,16 +67,21 @@ def home():
     )
 
 
-@bp.get("/treatments/")
-def treatments():
+def _list_page(name: str, kinds: tuple[str, ...], title: str, intro: str):
+    """A list of the pages of some kinds, cached per content generation like the pages themselves."""
     pages = store()
-    listed = pages.of_kind("article", "treatment")
+    listed = pages.of_kind(*kinds)
     return cached_page(
-        ("list", "treatments", pages.generation),
-        lambda: render_template("content/list.html", title="Treatments", pages=listed,
-                                intro="Medicines and other approaches for fibromyalgia and ME/CFS, with what the research shows."),
+        ("list", name, pages.generation),
+        lambda: render_template("content/list.html", title=title, pages=listed, intro=intro),
         _newest(listed),
     )
+
+
+@bp.get("/treatments/")
+def treatments():
+    return _list_page("treatments", ("article", "treatment"), "Treatments",
+                      "Medicines and other approaches for fibromyalgia and ME/CFS, with what the research shows.")
 
 
 @bp.get("/treatments/<slug>")
@@ -107,14 +112,7 @@ def treatment_summary(slug: str):
 
 @bp.get("/conditions/")
 def conditions():
-    pages = store()
-    listed = pages.of_kind("condition")
-    return cached_page(
-        ("list", "conditions", pages.generation),
-        lambda: render_template("content/list.html", title="Conditions", pages=listed,
-                                intro="The long-term conditions this site covers."),
-        _newest(listed),
-    )
+    return _list_page("conditions", ("condition",), "Conditions", "The long-term conditions this site covers.")
 
 
 @bp.get("/conditions/<slug>")
