@@ -86,8 +86,8 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     max_id = 2**31 - 1 if app.config["DATABASE_URL"].startswith("postgresql") else 2**63 - 1
     app.url_map.converters["int"] = type("DatabaseIdConverter", (DatabaseIdConverter,), {"max_id": max_id})
-    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
-                         **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
+    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
+                         **app.config["DATABASE_ENGINE_OPTIONS"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)

@@ -77,7 +77,7 @@ def remember_device(response, email: str) -> None:
     known = [h for h in _device_accounts() if h != _email_hash(email)[:32]]
     value = _device_serializer().dumps(([_email_hash(email)[:32], *known])[:DEVICE_ACCOUNTS])
     response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), path="/account/")
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], path="/account/")
 
 
 def current_user_key() -> str:

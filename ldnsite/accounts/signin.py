@@ -37,7 +37,7 @@ def rotate_session() -> None:
     new session does not know.
     """
     session.clear()
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
 
 
 def sign_in(user) -> None:

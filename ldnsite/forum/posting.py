@@ -52,7 +52,7 @@ def under_review(session: Session, user: User) -> bool:
     """A member whose posts a moderator still checks: fewer than FORUM_HELD_FIRST_POSTS net approved posts."""
     if user.is_moderator:
         return False
-    return trust(session, user.id) < current_app.config.get("FORUM_HELD_FIRST_POSTS", 3)
+    return trust(session, user.id) < current_app.config["FORUM_HELD_FIRST_POSTS"]
 
 
 def should_hold(session: Session, user: User, source: str, body_html: str) -> bool:

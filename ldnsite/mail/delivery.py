@@ -69,8 +69,8 @@ def _available(now, due_only: bool):
 
 def backoff(attempts: int, config) -> timedelta:
     """Delay before the next try after `attempts` failed ones: base * 2^(attempts-1), capped."""
-    base = float(config.get("MAIL_RETRY_BASE_SECONDS", 60))
-    cap = float(config.get("MAIL_RETRY_MAX_SECONDS", 6 * 3600))
+    base = float(config["MAIL_RETRY_BASE_SECONDS"])
+    cap = float(config["MAIL_RETRY_MAX_SECONDS"])
     return timedelta(seconds=min(cap, base * 2 ** max(0, min(attempts - 1, 30))))
 
 
@@ -149,8 +149,8 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
 
 def _open_transport(config) -> Transport:
     try:
-        return from_url(config["MAIL_URL"], timeout=float(config.get("MAIL_TIMEOUT", 10)),
-                        cafile=config.get("MAIL_CA_FILE"))
+        return from_url(config["MAIL_URL"], timeout=float(config["MAIL_TIMEOUT"]),
+                        cafile=config["MAIL_CA_FILE"])
     except ValueError as exc:
         raise MailConfigError(f"MAIL_URL: {exc}") from exc
 
@@ -162,7 +162,7 @@ def purge(app: Flask, *, older_than: timedelta | None = None) -> int:
     event could mail someone a second time; the personal data must not.
     """
     if older_than is None:
-        older_than = timedelta(days=float(app.config.get("MAIL_RETENTION_DAYS", 30)))
+        older_than = timedelta(days=float(app.config["MAIL_RETENTION_DAYS"]))
     cutoff = utcnow() - older_than
     finished = or_(QUEUE.c.sent_at < cutoff, QUEUE.c.cancelled_at < cutoff, QUEUE.c.failed_at < cutoff)
     with app.extensions["db_engine"].begin() as conn:

@@ -163,7 +163,7 @@ def render(template: str, context: dict, *, to: str, category: str) -> tuple[str
     ctx = {
         **context,
         "site_url": config["SITE_URL"],
-        "site_name": config.get("SITE_NAME", "LDN Guide"),
+        "site_name": config["SITE_NAME"],
         "unsubscribe_url": unsub,
         "opt_out_url": f"{config['SITE_URL']}/opt-out",
     }
@@ -189,9 +189,9 @@ def init_app(app: Flask) -> None:
         if session.in_nested_transaction():  # a savepoint was released; the real commit comes later
             return
         ids = session.info.pop(PENDING, None)
-        if not ids or not app.config.get("MAIL_DELIVER_ON_COMMIT", True):
+        if not ids or not app.config["MAIL_DELIVER_ON_COMMIT"]:
             return
-        if app.config.get("MAIL_DELIVERY", "worker") == "worker" and has_request_context():
+        if app.config["MAIL_DELIVERY"] == "worker" and has_request_context():
             worker.get(app).kick()
             return
         try:

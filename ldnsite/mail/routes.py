@@ -28,7 +28,7 @@ from ldnsite.mail.tokens import hash_from_opt_in_token, hash_from_unsubscribe_to
 
 
 def _form_limit() -> str:
-    return current_app.config.get("MAIL_FORM_RATE_LIMIT", "10 per hour")
+    return current_app.config["MAIL_FORM_RATE_LIMIT"]
 
 
 @bp.route("/opt-out", methods=["GET", "POST"])
@@ -90,7 +90,7 @@ def opt_in():
         queue(
             session,
             to=address,
-            subject=f"Confirm: start emails from {current_app.config.get('SITE_NAME', 'LDN Guide')} again",
+            subject=f"Confirm: start emails from {current_app.config['SITE_NAME']} again",
             template="mail_opt_in",
             context={"confirm_url": f"{site_url}/opt-in/{opt_in_token(address, current_app.config)}"},
             category="opt_in",

@@ -29,7 +29,7 @@ EXTENSION = "ldnsite.mail.worker"
 class MailWorker:
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.interval = float(app.config.get("MAIL_WORKER_INTERVAL", 15))
+        self.interval = float(app.config["MAIL_WORKER_INTERVAL"])
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -89,7 +89,7 @@ def get(app: Flask) -> MailWorker:
 
 def init_app(app: Flask) -> None:
     """Each serving process starts its worker with its first request, so idle retries are sent too."""
-    if app.config.get("MAIL_DELIVERY", "worker") != "worker" or not app.config.get("MAIL_DELIVER_ON_COMMIT", True):
+    if app.config["MAIL_DELIVERY"] != "worker" or not app.config["MAIL_DELIVER_ON_COMMIT"]:
         return
 
     @app.before_request

@@ -18,14 +18,14 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     from ldnsite.search import cli, models, routes  # noqa: F401  (routes register on bp)
     from ldnsite.search.indexer import Indexer
-    from ldnsite.search.service import POSTING_CACHE_MB, SearchService
+    from ldnsite.search.service import SearchService
     from ldnsite.search.storage import IndexStore
 
-    store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
+    store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config["SEARCH_INDEX_MMAP"]))
     indexer = Indexer(app, store)
     app.extensions["search_indexer"] = indexer
     app.extensions["search"] = SearchService(
-        store, indexer, cache_mb=int(app.config.get("SEARCH_POSTING_CACHE_MB", POSTING_CACHE_MB)))
+        store, indexer, cache_mb=int(app.config["SEARCH_POSTING_CACHE_MB"]))
     _index_after_commit(app, indexer)
     app.register_blueprint(bp)
     app.cli.add_command(cli.index_cli)
@@ -44,7 +44,7 @@ def _index_after_commit(app: Flask, indexer) -> None:
     def after_commit(session) -> None:
         if session.in_nested_transaction():  # a savepoint was released; the real commit comes later
             return
-        if not session.info.pop(PENDING_FLAG, False) or not app.config.get("SEARCH_INDEX_ON_COMMIT", True):
+        if not session.info.pop(PENDING_FLAG, False) or not app.config["SEARCH_INDEX_ON_COMMIT"]:
             return
         try:
             # No index yet: leave the rows; the first search or `index ensure` builds it from the database.

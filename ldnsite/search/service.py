@@ -43,7 +43,6 @@ CACHE_SIZE = 512
 LEAD_PAGES = 3  # the best pages that lead the results, whatever the size of the forum
 LEAD_SHARE = 0.5  # a page leads only if it scores at least this share of the best page
 PARENT_SHARE = 0.8  # a page goes ahead of its own research page when it scores at least this share of it
-POSTING_CACHE_MB = 192
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class SearcherPool:
 
 
 class SearchService:
-    def __init__(self, store: IndexStore, indexer: Indexer, cache_mb: int = POSTING_CACHE_MB) -> None:
+    def __init__(self, store: IndexStore, indexer: Indexer, cache_mb: int) -> None:
         self.pool = SearcherPool(store, indexer)
         self.postings = PostingCache(cache_mb * 1024 * 1024)
         self._corrections: dict[str, dict] = {}  # per index generation: word -> suggestion
