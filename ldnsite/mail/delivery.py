@@ -13,6 +13,7 @@ the next send or `flask mail flush` tries again.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,12 +23,14 @@ from flask import Flask
 from sqlalchemy import and_, delete, or_, select, update
 
 from ldnsite.db import utcnow
+from ldnsite.logs import redact
 from ldnsite.mail import compose
 from ldnsite.mail.addresses import InvalidAddress, address_hash
 from ldnsite.mail.compose import MailConfigError
 from ldnsite.mail.models import OutboundMessage, Suppression
 from ldnsite.mail.transports import PermanentFailure, Transport, TransportUnavailable, from_url
-from ldnsite.security.redact import redact
+
+log = logging.getLogger(__name__)
 
 QUEUE = OutboundMessage.__table__
 SUPPRESSIONS = Suppression.__table__
@@ -129,13 +132,13 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                 _finish(engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1,
                         last_error=redact(f"refused: {exc}")[:1000])
                 report.refused += 1
-                app.logger.warning("mail %s refused for good: %s", message_id, exc)
+                log.warning("mail %s refused for good: %s", message_id, exc)
             except Exception as exc:  # noqa: BLE001 - any failure must leave the row waiting, not crash the caller
                 attempts = row.attempts + 1
                 _finish(engine, message_id, token, attempts=attempts, next_attempt_at=utcnow() + backoff(attempts, config),
                         last_error=redact(f"{type(exc).__name__}: {exc}")[:1000])
                 report.failed += 1
-                app.logger.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
+                log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
                 if isinstance(exc, BATCH_STOPPERS):
                     break
             else:

@@ -22,6 +22,8 @@ Categories:
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, has_request_context, render_template
 from markupsafe import escape
 from sqlalchemy import String, cast, event, func, literal, or_, select, update
@@ -36,6 +38,8 @@ from ldnsite.mail.delivery import ALWAYS_DELIVERED, deliver
 from ldnsite.mail.models import OutboundMessage
 from ldnsite.mail.suppression import is_suppressed
 from ldnsite.mail.tokens import unsubscribe_url
+
+log = logging.getLogger(__name__)
 
 CATEGORIES = frozenset({"password_reset", "account", "opt_in", "security", "notification", "moderation"})
 PENDING = "ldnsite.mail.pending"  # session.info key: ids queued in the open transaction
@@ -198,7 +202,7 @@ def init_app(app: Flask) -> None:
             deliver(app, ids=ids)
             deliver(app, due_only=True, limit=AFTER_COMMIT_BATCH)  # earlier failures whose retry is due
         except Exception:  # the caller's commit succeeded; mail waits for the next try
-            app.logger.exception("mail delivery after commit failed; messages stay queued")
+            log.exception("mail delivery after commit failed; messages stay queued")
 
     @event.listens_for(maker, "after_soft_rollback")
     def _forget_rolled_back(session: Session, previous_transaction) -> None:

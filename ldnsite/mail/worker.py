@@ -16,12 +16,15 @@ MAIL_WORKER_INTERVAL seconds for retries that have come due.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
 from flask import Flask
 
 from ldnsite.mail.delivery import deliver
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "ldnsite.mail.worker"
 
@@ -75,7 +78,7 @@ class MailWorker:
                 with self.app.app_context():
                     deliver(self.app, due_only=True)
             except Exception:  # the thread must outlive a database or relay fault
-                self.app.logger.exception("mail worker: delivery pass failed; messages stay queued")
+                log.exception("mail worker: delivery pass failed; messages stay queued")
             if not self._wake.is_set():
                 self.idle.set()
 
