@@ -13,8 +13,6 @@ from ldnsite.content.page_cache import cached_page
 
 log = logging.getLogger(__name__)
 
-LIST_TITLES = {"treatments": "Treatments", "conditions": "Conditions"}
-
 
 def _page_or_404(slug: str, kinds: tuple[str, ...]):
     page = store().get(slug)

@@ -53,10 +53,6 @@ class Report:
     suppressed: int = 0  # the address opted out after the message was queued
     skipped: int = 0  # another process held the row
 
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.failed + self.refused
-
 
 def _available(now, due_only: bool):
     cond = and_(

@@ -221,10 +221,8 @@ def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
 
 
 def _notify_reply(session: Session, post: Post) -> None:
-    try:
-        from ldnsite.forum.notifications import notify_reply
-    except ImportError:
-        return
+    from ldnsite.forum.notifications import notify_reply
+
     notify_reply(session, post)
 
 
