@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
-from ldnsite.security.lookalike import impersonates_staff, strip_invisible
+from ldnsite.security.lookalike import impersonates_staff, one_line
 
 DISPLAY_NAME_MIN = 2
 DISPLAY_NAME_MAX = 40
@@ -45,7 +45,7 @@ def normalise_email(raw: str) -> str:
 
 def clean_display_name(raw: str) -> str:
     """NFKC-normalised, invisible characters (bidi overrides, zero-width) removed, and trimmed."""
-    return " ".join(unicodedata.normalize("NFKC", strip_invisible(raw or "")).split())
+    return one_line(unicodedata.normalize("NFKC", raw or "")) or ""
 
 
 def display_name_problem(session: Session, name: str, *, exclude_user_id: int | None = None,

@@ -27,7 +27,7 @@ from ldnsite.logs import redact
 from ldnsite.mail import compose
 from ldnsite.mail.addresses import InvalidAddress, address_hash
 from ldnsite.mail.compose import MailConfigError
-from ldnsite.mail.models import OutboundMessage, Suppression
+from ldnsite.mail.models import DECOY_PREFIX, OutboundMessage, Suppression
 from ldnsite.mail.transports import PermanentFailure, Transport, TransportUnavailable, from_url
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ def purge(app: Flask, *, older_than: timedelta | None = None) -> int:
     finished = or_(QUEUE.c.sent_at < cutoff, QUEUE.c.cancelled_at < cutoff, QUEUE.c.failed_at < cutoff)
     with app.extensions["db_engine"].begin() as conn:
         # Decoys (mailer.queue(decoy=True)) were never meant to be sent and carry nothing: drop them.
-        conn.execute(delete(QUEUE).where(QUEUE.c.dedupe_key.startswith("decoy:"), QUEUE.c.cancelled_at < cutoff))
+        conn.execute(delete(QUEUE).where(QUEUE.c.dedupe_key.startswith(DECOY_PREFIX), QUEUE.c.cancelled_at < cutoff))
         result = conn.execute(
             update(QUEUE).where(finished, QUEUE.c.to_addr != "")
             .values(to_addr="", subject="", text_body="", html_body="", last_error=None)

@@ -13,8 +13,6 @@ send it without a session: the signed token is the proof.
 
 from __future__ import annotations
 
-import uuid
-
 from flask import current_app, render_template, request
 
 from ldnsite.db import get_session, utcnow
@@ -95,7 +93,7 @@ def opt_in():
             context={"confirm_url": f"{site_url}/opt-in/{opt_in_token(address, current_app.config)}"},
             category="opt_in",
             # At most one confirmation an hour per address, however often the form is sent.
-            dedupe_key=f"decoy:{uuid.uuid4().hex}" if decoy else f"opt-in:{digest}:{utcnow():%Y%m%d%H}",
+            dedupe_key=f"opt-in:{digest}:{utcnow():%Y%m%d%H}",
             decoy=decoy,
         )
         session.commit()
