@@ -7,7 +7,8 @@ from flask import Flask
 from ldnsite import config, db, logs
 from ldnsite.extensions import csrf, limiter, login_manager
 
-# Every capability is a package with a blueprint and an init_app(app).
+# Every capability is a package with an init_app(app); all but security (headers, cache policy,
+# error pages: hooks on the app, no pages of its own) also have a blueprint.
 CAPABILITIES = ("security", "content", "accounts", "forum", "moderation", "mail", "search")
 
 
