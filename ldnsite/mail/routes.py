@@ -37,12 +37,12 @@ def opt_out():
         session = get_session()
         suppress(session, form.email.data)
         session.commit()
-        return render_template("mail_pages/opt_out_done.html")
-    return render_template("mail_pages/opt_out.html", form=form), (422 if form.is_submitted() else 200)
+        return render_template("optout/opt_out_done.html")
+    return render_template("optout/opt_out.html", form=form), (422 if form.is_submitted() else 200)
 
 
 def _bad_link(kind: str = "unsubscribe", expired: bool = False):
-    return render_template("mail_pages/bad_link.html", kind=kind, expired=expired), 400
+    return render_template("optout/bad_link.html", kind=kind, expired=expired), 400
 
 
 @bp.get("/unsubscribe/<token>")
@@ -50,7 +50,7 @@ def unsubscribe_confirm(token: str):
     """The page behind the link in every email: a button, nothing changed yet."""
     if hash_from_unsubscribe_token(token, current_app.config) is None:
         return _bad_link()
-    return render_template("mail_pages/unsubscribe_confirm.html", token=token)
+    return render_template("optout/unsubscribe_confirm.html", token=token)
 
 
 @bp.post("/unsubscribe/<token>")
@@ -61,11 +61,11 @@ def unsubscribe_one_click(token: str):
     if digest is None:
         return _bad_link()
     if request.form.get("List-Unsubscribe") != "One-Click":
-        return render_template("mail_pages/unsubscribe_confirm.html", token=token, missing_one_click=True), 400
+        return render_template("optout/unsubscribe_confirm.html", token=token, missing_one_click=True), 400
     session = get_session()
     suppress_hash(session, digest)
     session.commit()
-    return render_template("mail_pages/unsubscribe_done.html")
+    return render_template("optout/unsubscribe_done.html")
 
 
 @bp.route("/opt-in", methods=["GET", "POST"])
@@ -97,8 +97,8 @@ def opt_in():
             decoy=decoy,
         )
         session.commit()
-        return render_template("mail_pages/opt_in_sent.html")
-    return render_template("mail_pages/opt_in.html", form=form), (422 if form.is_submitted() else 200)
+        return render_template("optout/opt_in_sent.html")
+    return render_template("optout/opt_in.html", form=form), (422 if form.is_submitted() else 200)
 
 
 @bp.route("/opt-in/<token>", methods=["GET", "POST"])
@@ -112,5 +112,5 @@ def opt_in_confirm(token: str):
         session = get_session()
         resubscribe_hash(session, digest)
         session.commit()
-        return render_template("mail_pages/opt_in_done.html")
-    return render_template("mail_pages/opt_in_confirm.html", form=form, token=token)
+        return render_template("optout/opt_in_done.html")
+    return render_template("optout/opt_in_confirm.html", form=form, token=token)
