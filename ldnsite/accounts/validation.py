@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
-from ldnsite.security.lookalike import impersonates_staff, one_line
+from ldnsite.sanitising.lookalike import impersonates_staff, one_line
 
 DISPLAY_NAME_MIN = 2
 DISPLAY_NAME_MAX = 40

@@ -14,7 +14,7 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ldnsite.security.lookalike import one_line
+from ldnsite.sanitising.lookalike import one_line
 
 BODY_MAX = 10_000
 TITLE_MIN, TITLE_MAX = 5, 150

@@ -22,8 +22,8 @@ from ldnsite.forum import crisis
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, PostRevision, Report, Topic, TopicFollow
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.moderation import watched_words
+from ldnsite.sanitising.posts import render_post
 from ldnsite.search.outbox import enqueue
-from ldnsite.security.sanitize import render_post
 
 _URL = re.compile(r"(https?://|www\.)", re.I)
 DUPLICATE_WINDOW = timedelta(seconds=60)

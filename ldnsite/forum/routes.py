@@ -20,8 +20,8 @@ from ldnsite.forum import bp, follows, permissions, posting, queries
 from ldnsite.forum.forms import AT_RISK, BODY_MAX, ActionOnlyForm, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
 from ldnsite.moderation.suspensions import active_suspension
+from ldnsite.sanitising.posts import render_post
 from ldnsite.security.errors import render_error
-from ldnsite.security.sanitize import render_post
 
 HELD_MESSAGE = (
     "Thank you. Your post is waiting for a moderator: only you can see it until it is approved. "

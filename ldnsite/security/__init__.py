@@ -1,4 +1,4 @@
-"""Security: response headers, the cache and compression policy, hashed static URLs, error pages."""
+"""Security: response headers, the cache and compression policy, hashed static URLs, error pages, safe `next` targets."""
 
 from flask import Flask
 
