@@ -29,7 +29,10 @@ def normalise_email(raw: str) -> str:
 
     Why lower-case the local part too: nearly every provider treats it
     case-insensitively, and two accounts for "Ann@x" and "ann@x" would only
-    confuse the person who owns both.
+    confuse the person who owns both. This is the spelling an account keeps
+    (an international domain in Unicode); where addresses are compared or
+    hashed (the opt-out list, rate-limit keys), mail.addresses.normalise
+    gives the one comparison form, the same for either spelling of a domain.
     """
     raw = (raw or "").strip()
     if not raw:
