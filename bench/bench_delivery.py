@@ -79,7 +79,7 @@ app = create_app()
 Base.metadata.create_all(app.extensions["db_engine"])
 from ldnsite.accounts.models import User
 from ldnsite.forum.models import Post, Topic
-from ldnsite.security.sanitize import render_post
+from ldnsite.sanitising.posts import render_post
 spec = json.loads(sys.argv[1])
 words = ["sleep", "pain", "dose", "fog", "dreams", "energy", "LDN", "pharmacist", "fibro", "ME/CFS"]
 with app.app_context():

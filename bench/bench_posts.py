@@ -37,7 +37,7 @@ def _app(tmp: Path, on_commit: bool):
     from ldnsite.accounts.models import User
     from ldnsite.db import Base, get_session, utcnow
     from ldnsite.forum.models import Post, Topic
-    from ldnsite.security.sanitize import render_post
+    from ldnsite.sanitising.posts import render_post
 
     models_registry.import_all()
     app = create_app({

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ldnsite import config, db
+from ldnsite import config, db, logs
 from ldnsite.extensions import csrf, limiter, login_manager
 
-# Every capability is a package with a blueprint and an init_app(app).
+# Every capability is a package with an init_app(app); all but security (headers, cache policy,
+# error pages: hooks on the app, no pages of its own) also have a blueprint.
 CAPABILITIES = ("security", "content", "accounts", "forum", "moderation", "mail", "search")
 
 
@@ -19,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder="../static",
     )
     config.load(app, test_config)
+    logs.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -86,8 +86,8 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     max_id = 2**31 - 1 if app.config["DATABASE_URL"].startswith("postgresql") else 2**63 - 1
     app.url_map.converters["int"] = type("DatabaseIdConverter", (DatabaseIdConverter,), {"max_id": max_id})
-    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000)),
-                         **app.config.get("DATABASE_ENGINE_OPTIONS", {}))
+    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
+                         **app.config["DATABASE_ENGINE_OPTIONS"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
@@ -111,14 +111,27 @@ def close_session(_exc: BaseException | None = None) -> None:
         session.close()  # rolls back anything left uncommitted
 
 
-def alembic_config():
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def alembic_config(directory: str | Path = MIGRATIONS_DIR, url: str | None = None):
+    """Alembic's settings from alembic.ini, with the migrations folder and the database filled in."""
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parent.parent
-    cfg = Config(str(root / "alembic.ini"))
-    cfg.set_main_option("script_location", str(root / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", current_app.config["DATABASE_URL"].replace("%", "%%"))
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(directory))
+    cfg.set_main_option("sqlalchemy.url", (url or current_app.config["DATABASE_URL"]).replace("%", "%%"))
     return cfg
+
+
+def next_revision_id(directory: str | Path = MIGRATIONS_DIR) -> str:
+    """The next number in the chain (0001, 0002, ...): one more than the highest numbered revision."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(directory))
+    numbers = [int(rev.revision) for rev in script.walk_revisions() if rev.revision.isdigit()]
+    return f"{max(numbers, default=0) + 1:04d}"
 
 
 @click.group("db", cls=AppGroup)
@@ -148,3 +161,37 @@ def current_command() -> None:
     with engine().connect() as conn:
         cfg.attributes["connection"] = conn
         command.current(cfg)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the change does, e.g. 'posts: pinned flag'.")
+@click.option("--directory", type=click.Path(file_okay=False, exists=True), default=str(MIGRATIONS_DIR),
+              show_default=True, help="The migrations folder.")
+def revision_command(message: str, directory: str) -> None:
+    """Write the next numbered migration, filled in from what the models add to the newest one.
+
+    Why against a scratch database: autogenerate compares the models with a
+    database at the newest revision, and the developer's own database may be
+    behind, ahead on a branch, or hold data; a fresh SQLite file upgraded to
+    head is always exactly the newest revision. Read the file it writes: it
+    is a draft (renames come out as drop and add, data changes not at all).
+    """
+    import tempfile
+
+    from alembic import command
+
+    rev_id = next_revision_id(directory)
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'head.db'}"
+        cfg = alembic_config(directory, url)
+        scratch_engine = make_engine(url)
+        try:
+            with scratch_engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                written = command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
+        finally:
+            scratch_engine.dispose()
+    scripts = written if isinstance(written, list) else [written]
+    for script in scripts:
+        click.echo(f"wrote {script.path}")

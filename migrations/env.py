@@ -22,7 +22,11 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:  # bare `alembic ...`: alembic.ini names no database on purpose
+        raise SystemExit("Run migrations through the app: `flask --app app db upgrade`, "
+                         "`flask --app app db revision -m MESSAGE` (see README).")
+    engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)
 

@@ -19,7 +19,7 @@ from tests.conftest import sign_in  # noqa: F401  (re-exported for the capabilit
 def make_topic(app):
     """Create a topic with its first post; returns (topic_id, post_id)."""
     from ldnsite.forum.models import Post, Topic, TopicFollow
-    from ldnsite.security.sanitize import render_post
+    from ldnsite.sanitising.posts import render_post
 
     def make(author, title: str = "Starting LDN at 1.5 mg", body: str = "How did the first weeks go for you?",
              status: str = "published", page_slug: str | None = None, locked: bool = False,
@@ -45,7 +45,7 @@ def make_topic(app):
 def make_post(app):
     """Add a post to a topic directly; returns its id."""
     from ldnsite.forum.models import Post, Topic
-    from ldnsite.security.sanitize import render_post
+    from ldnsite.sanitising.posts import render_post
 
     def make(topic_id: int, author, body: str = "A reply.", status: str = "published", at: datetime | None = None,
              removal_reason: str | None = None) -> int:

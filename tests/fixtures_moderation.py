@@ -42,7 +42,7 @@ class Board:
     def topic(self, author, title: str = "Starting LDN at 1.5 mg", body: str = "I started LDN last week.",
               status: str = "published", post_status: str | None = None):
         from ldnsite.forum.models import Post, Topic, TopicFollow
-        from ldnsite.security.sanitize import render_post
+        from ldnsite.sanitising.posts import render_post
 
         with self.app.app_context():
             session = get_session()
@@ -60,7 +60,7 @@ class Board:
 
     def reply(self, topic_id: int, author, body: str = "Same for me: vivid dreams for a week.", status: str = "published") -> int:
         from ldnsite.forum.models import Post
-        from ldnsite.security.sanitize import render_post
+        from ldnsite.sanitising.posts import render_post
 
         with self.app.app_context():
             session = get_session()

@@ -59,8 +59,8 @@ def small_site(tmp_path) -> Path:
 def forum_post(app):
     """Create a topic (or a reply in one) with its outbox rows, and commit: returns ForumRefs."""
     from ldnsite.forum.models import Post, Topic
+    from ldnsite.sanitising.posts import render_post
     from ldnsite.search.outbox import enqueue
-    from ldnsite.security.sanitize import render_post
 
     def make(body: str = "LDN helped my sleep.", title: str = "My LDN experience", topic_id: int | None = None,
              status: str = "published", topic_status: str = "published", at: datetime | None = None) -> ForumRefs:
@@ -122,7 +122,7 @@ from ldnsite import create_app
 from ldnsite.db import get_session, utcnow
 from ldnsite.forum.models import Post, Topic
 from ldnsite.search.outbox import enqueue
-from ldnsite.security.sanitize import render_post
+from ldnsite.sanitising.posts import render_post
 
 config, action, word, count = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 app = create_app(config)

@@ -106,9 +106,11 @@ def test_purge_unconfirmed_removes_only_old_unconfirmed_accounts(app, query, mak
         for user_id in (stale.id, reporter.id, confirmed.id):
             db.get(User, user_id).created_at = old
         db.add(Report(post_id=post_id, reporter_id=reporter.id, reason="spam"))
-        db.add(OutboundMessage(dedupe_key="verify:stale", category="account", to_addr="stale@example.com", subject="s",
-                               text_body="t", html_body="h", next_attempt_at=utcnow()))
+        waiting = OutboundMessage(dedupe_key=f"verify:{stale.id}:1", category="account", to_addr="stale@example.com",
+                                  subject="s", text_body="t", html_body="h", next_attempt_at=utcnow())
+        db.add(waiting)
         db.commit()
+        waiting_id = waiting.id
 
     result = run(app, "purge-unconfirmed", "--days", "14")
     assert result.exit_code == 0, result.output
@@ -121,7 +123,10 @@ def test_purge_unconfirmed_removes_only_old_unconfirmed_accounts(app, query, mak
         anonymised = db.get(User, reporter.id)
         assert anonymised.deleted_at is not None and anonymised.display_name == "Deleted member"
         assert db.scalar(select(Report.reporter_id)) == reporter.id
-        assert db.scalar(select(OutboundMessage.cancelled_at).where(OutboundMessage.dedupe_key == "verify:stale"))
+        # The removed account's waiting mail is cancelled and keeps neither its address nor its account id.
+        mail = db.get(OutboundMessage, waiting_id)
+        assert mail.cancelled_at is not None and mail.sent_at is None
+        assert (mail.to_addr, mail.text_body, mail.dedupe_key) == ("", "", f"forgotten:{waiting_id}")
 
     again = run(app, "purge-unconfirmed")
     assert again.exit_code == 0 and "removed 0" in again.output

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from ldnsite.accounts import passwords
 from ldnsite.accounts.models import User
-from ldnsite.accounts.signin import safe_next
 from ldnsite.accounts.validation import InvalidEmail, normalise_email
+from ldnsite.security.redirects import safe_next
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -188,7 +188,7 @@ def test_edits_racing_removals_never_land_on_a_removed_post(app, make_member, ma
     mod_token = csrf_from(text(mod.get("/moderation/")))
     for n in range(ROUNDS):
         with app.app_context():
-            from ldnsite.security.sanitize import render_post
+            from ldnsite.sanitising.posts import render_post
 
             session = get_session()
             post = Post(topic_id=topic_id, author_id=member.id, body_source="Before", body_html=render_post("Before"))

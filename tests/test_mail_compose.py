@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ldnsite.config import defaults
 from ldnsite.db import get_session
 from ldnsite.mail import transports
 from ldnsite.mail.addresses import address_hash, clean_header_text, normalise
@@ -16,7 +17,7 @@ from ldnsite.mail.mailer import queue
 from ldnsite.mail.tokens import hash_from_opt_in_token, hash_from_unsubscribe_token, opt_in_token, unsubscribe_token
 from tests.fixtures_mail import html_body, text_body
 
-CONFIG = {"SECRET_KEY": "k", "SITE_URL": "https://example.org"}
+CONFIG = {**defaults("/nonexistent"), "SECRET_KEY": "k", "SITE_URL": "https://example.org"}
 
 
 def header_lines(raw: bytes) -> list[bytes]:

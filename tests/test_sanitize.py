@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldnsite.security.sanitize import render_post
+from ldnsite.sanitising.posts import render_post
 
 PAYLOADS_FILE = Path(__file__).parent / "data" / "xss_payloads.txt"
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code", "pre", "h3", "h4", "h5", "h6"}

@@ -20,15 +20,13 @@ from ldnsite.accounts import bp, emails, limits, mail_prefs, passwords, tokens, 
 from ldnsite.accounts.forms import ActionForm, ChangeEmailForm
 from ldnsite.accounts.models import User
 from ldnsite.db import get_session, utcnow
-from ldnsite.extensions import limiter
 
 TAKEN = "Another account uses that email address. Use a different one"
 
 
 @bp.route("/settings/email", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
-                      methods=["POST"])
+@limits.sensitive_check_limit
 def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():

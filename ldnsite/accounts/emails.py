@@ -6,7 +6,6 @@ retries apply. Each message is added to the caller's transaction.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from flask import current_app, url_for
@@ -37,11 +36,12 @@ def _queue_numbered(session: Session, kind: str, user: User, *, to: str, subject
                     category: str = "account", decoy: bool = False):
     """Queue a message the member may ask for again: each request gets its own dedupe key (kind:user:n).
 
-    A decoy (user id 0, no account) is numbered under a random prefix, so it runs the same queries.
+    A decoy (user id 0, no account) is numbered the same way, so it runs the same queries; the
+    mailer files it under a decoy key of its own.
     """
     from ldnsite.mail import mailer
 
-    prefix = f"decoy:{uuid.uuid4().hex}:" if decoy else f"{kind}:{user.id}:"
+    prefix = f"{kind}:{user.id}:"
     return mailer.queue(session, to=to, subject=subject, template=template, context=context, category=category,
                         dedupe_key=f"{prefix}{_next_serial(session, prefix)}", decoy=decoy)
 

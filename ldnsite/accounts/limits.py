@@ -23,6 +23,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ldnsite.extensions import limiter
+from ldnsite.mail.addresses import normalise
+
 # Sign-in: attempts per IP; failures per account from one IP, and per account from anywhere.
 LOGIN_PER_IP = "10/minute"
 LOGIN_PER_ACCOUNT_AND_IP = "10/hour"
@@ -41,7 +44,8 @@ DEVICE_ACCOUNTS = 5  # a shared family computer may know a few accounts
 
 
 def _email_hash(raw: str | None) -> str:
-    return hashlib.sha256((raw or "").strip().lower().encode()).hexdigest()
+    """The limit's key for a typed address: one per mailbox, however its case or domain was written."""
+    return hashlib.sha256(normalise(raw or "").encode()).hexdigest()
 
 
 def submitted_email_key() -> str:
@@ -77,13 +81,18 @@ def remember_device(response, email: str) -> None:
     known = [h for h in _device_accounts() if h != _email_hash(email)[:32]]
     value = _device_serializer().dumps(([_email_hash(email)[:32], *known])[:DEVICE_ACCOUNTS])
     response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), path="/account/")
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], path="/account/")
 
 
 def current_user_key() -> str:
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
     return get_remote_address()
+
+
+# The password, email and delete forms share one bucket per member.
+sensitive_check_limit = limiter.shared_limit(SENSITIVE_CHECK_PER_ACCOUNT, SENSITIVE_CHECK_SCOPE,
+                                             key_func=current_user_key, methods=["POST"])
 
 
 def failed_request(response) -> bool:

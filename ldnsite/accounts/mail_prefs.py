@@ -1,8 +1,9 @@
-"""The account page's view of the email opt-out list, kept by the mail capability.
+"""The account page's view of the email opt-out list and queue, kept by the mail capability.
 
 Why a seam: the opt-out list stores only keyed hashes of addresses and is
-owned by ldnsite.mail.suppression; the account page only asks "is this
-address opted out?" and "opt it back in".
+owned by ldnsite.mail.suppression; the account pages only ask "is this
+address opted out?", "opt it out" and "opt it back in", and account deletion
+asks the mailer to forget the member.
 """
 
 from __future__ import annotations
@@ -25,22 +26,17 @@ def opt_back_in(session: Session, address: str) -> bool:
     return bool(suppression.resubscribe(session, address))
 
 
-def cancel_pending_to(session: Session, address: str | None) -> int:
-    """Cancel every message not yet sent to this address (account deletion).
+def opt_out(session: Session, address: str) -> None:
+    """"Stop all emails": the address goes on the opt-out list and nothing still queued for it is sent."""
+    from ldnsite.mail import mailer, suppression
 
-    Why by address rather than dedupe-key prefix: reply notifications are keyed
-    by post, so only the address finds all of a member's pending mail.
-    """
-    if not address:
-        return 0
-    from sqlalchemy import update
+    suppression.suppress(session, address)
+    mailer.cancel_to(session, address)
 
-    from ldnsite.db import utcnow
-    from ldnsite.mail.models import OutboundMessage
 
-    result = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.to_addr == address, OutboundMessage.sent_at.is_(None), OutboundMessage.cancelled_at.is_(None))
-        .values(cancelled_at=utcnow())
-    )
-    return result.rowcount or 0
+def forget(session: Session, address: str | None, user_id: int) -> None:
+    """For a deleted or purged account: mail not yet sent is cancelled, mail sent is blanked and unlinked."""
+    from ldnsite.mail import mailer
+
+    if address:
+        mailer.forget(session, address, user_id=user_id)

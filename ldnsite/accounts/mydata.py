@@ -23,7 +23,6 @@ from ldnsite.accounts.settings import reindex_posts
 from ldnsite.accounts.signin import rotate_session
 from ldnsite.accounts.validation import DELETED_NAME
 from ldnsite.db import get_session, utcnow
-from ldnsite.extensions import limiter
 from ldnsite.forum.models import Post, PostRevision, Report, Topic, TopicFollow
 
 
@@ -135,10 +134,7 @@ def export():
 
 def delete_account(db, user: User) -> None:
     """Anonymise in place: the row stays so posts keep an author, but nothing identifies the person."""
-    from ldnsite.mail.mailer import forget
-
-    if user.email:
-        forget(db, user.email, user_id=user.id)  # waiting mail cancelled; sent mail blanked and unlinked
+    mail_prefs.forget(db, user.email, user.id)  # waiting mail cancelled; sent mail blanked and unlinked
     user.email = None
     user.display_name = DELETED_NAME
     user.display_name_key = None  # frees the old name, and deleted accounts do not collide
@@ -166,7 +162,7 @@ def purge_unconfirmed(db, older_than: datetime) -> tuple[int, int]:
     for user in candidates:
         try:
             with db.begin_nested():
-                mail_prefs.cancel_pending_to(db, user.email)
+                mail_prefs.forget(db, user.email, user.id)
                 db.delete(user)
             removed += 1
         except IntegrityError:  # something refers to the account
@@ -177,8 +173,7 @@ def purge_unconfirmed(db, older_than: datetime) -> tuple[int, int]:
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
-                      methods=["POST"])
+@limits.sensitive_check_limit
 def delete():
     form = DeleteAccountForm()
     if form.validate_on_submit():

@@ -31,7 +31,7 @@ def start() -> None:
 
 
 def _max_age() -> timedelta:
-    return timedelta(days=float(current_app.config.get("SESSION_MAX_AGE_DAYS", 30)))
+    return timedelta(days=float(current_app.config["SESSION_MAX_AGE_DAYS"]))
 
 
 def session_ended() -> bool:

@@ -12,7 +12,6 @@ from ldnsite.accounts import bp, limits, mail_prefs, passwords, sessions, valida
 from ldnsite.accounts.forms import ActionForm, ChangePasswordForm, DisplayNameForm, NotificationsForm
 from ldnsite.accounts.signin import rotate_session, sign_in
 from ldnsite.db import get_session
-from ldnsite.extensions import limiter
 from ldnsite.forum.models import Post
 from ldnsite.search.outbox import enqueue
 
@@ -53,11 +52,8 @@ def email_opt_out():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    from ldnsite.mail.suppression import suppress
-
     db = get_session()
-    suppress(db, current_user.email)
-    mail_prefs.cancel_pending_to(db, current_user.email)
+    mail_prefs.opt_out(db, current_user.email)
     db.commit()
     flash("All emails from us are stopped. We will send this address nothing except password reset emails "
           "you ask for yourself.", "success")
@@ -106,8 +102,7 @@ def change_display_name():
 
 @bp.route("/settings/password", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
-                      methods=["POST"])
+@limits.sensitive_check_limit
 def change_password():
     form = ChangePasswordForm()
     form.account_email, form.account_name = current_user.email, current_user.display_name

@@ -9,24 +9,10 @@ from ldnsite.accounts import bp, limits, passwords, sessions, validation
 from ldnsite.accounts.forms import LoginForm
 from ldnsite.db import get_session
 from ldnsite.extensions import limiter
+from ldnsite.security.redirects import safe_next
 
 WRONG_CREDENTIALS = "Enter a correct email address and password"
 DEFAULT_AFTER_LOGIN = "/forum/"
-
-
-def safe_next(target: str | None) -> str | None:
-    """A path on this site, or None.
-
-    Why so strict: "//evil.example" and "/\\evil.example" are read by browsers
-    as other hosts, and browsers drop tabs and newlines from URLs, so
-    "/\\t/evil.example" would become "//evil.example". Only a plain
-    absolute path passes.
-    """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    if any(ch.isspace() or not ch.isprintable() or ch == "\\" for ch in target):
-        return None
-    return target
 
 
 def rotate_session() -> None:
@@ -37,7 +23,7 @@ def rotate_session() -> None:
     new session does not know.
     """
     session.clear()
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
 
 
 def sign_in(user) -> None:

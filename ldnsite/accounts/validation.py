@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
-from ldnsite.security.lookalike import impersonates_staff, strip_invisible
+from ldnsite.sanitising.lookalike import impersonates_staff, one_line
 
 DISPLAY_NAME_MIN = 2
 DISPLAY_NAME_MAX = 40
@@ -29,7 +29,10 @@ def normalise_email(raw: str) -> str:
 
     Why lower-case the local part too: nearly every provider treats it
     case-insensitively, and two accounts for "Ann@x" and "ann@x" would only
-    confuse the person who owns both.
+    confuse the person who owns both. This is the spelling an account keeps
+    (an international domain in Unicode); where addresses are compared or
+    hashed (the opt-out list, rate-limit keys), mail.addresses.normalise
+    gives the one comparison form, the same for either spelling of a domain.
     """
     raw = (raw or "").strip()
     if not raw:
@@ -45,7 +48,7 @@ def normalise_email(raw: str) -> str:
 
 def clean_display_name(raw: str) -> str:
     """NFKC-normalised, invisible characters (bidi overrides, zero-width) removed, and trimmed."""
-    return " ".join(unicodedata.normalize("NFKC", strip_invisible(raw or "")).split())
+    return one_line(unicodedata.normalize("NFKC", raw or "")) or ""
 
 
 def display_name_problem(session: Session, name: str, *, exclude_user_id: int | None = None,

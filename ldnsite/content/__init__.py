@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     from ldnsite.content import check, routes  # noqa: F401  (routes register on bp)
 
     app.extensions["content"] = ContentStore(
-        Path(app.config["CONTENT_DIR"]), reload_interval=app.config.get("CONTENT_RELOAD_INTERVAL", 1.0)
+        Path(app.config["CONTENT_DIR"]), reload_interval=app.config["CONTENT_RELOAD_INTERVAL"]
     )
     # Other capabilities add (url, lastmod) sources to the sitemap and items to the home page.
     app.extensions.setdefault("sitemap_sources", [])

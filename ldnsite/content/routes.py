@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from xml.sax.saxutils import escape as xml_escape
 
@@ -10,7 +11,7 @@ from flask import Response, abort, current_app, redirect, render_template, url_f
 from ldnsite.content import bp, store
 from ldnsite.content.page_cache import cached_page
 
-LIST_TITLES = {"treatments": "Treatments", "conditions": "Conditions"}
+log = logging.getLogger(__name__)
 
 
 def _page_or_404(slug: str, kinds: tuple[str, ...]):
@@ -152,7 +153,7 @@ def healthz():
     try:
         get_session().execute(text("SELECT 1"))
     except Exception:
-        current_app.logger.exception("health check: database unreachable")
+        log.exception("health check: database unreachable")
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "pages": len(store().all())}
 

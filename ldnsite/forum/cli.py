@@ -20,7 +20,7 @@ def purge_withdrawn_command() -> None:
     """Erase the text of posts their authors withdrew more than FORUM_WITHDRAWN_RETENTION_DAYS ago."""
     from ldnsite.forum.posting import purge_withdrawn
 
-    days = int(current_app.config.get("FORUM_WITHDRAWN_RETENTION_DAYS", 30))
+    days = int(current_app.config["FORUM_WITHDRAWN_RETENTION_DAYS"])
     session = get_session()
     erased = purge_withdrawn(session, days)
     session.commit()

@@ -15,7 +15,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from ldnsite.security.lookalike import strip_invisible
+from ldnsite.sanitising.lookalike import strip_invisible
 
 PHRASES_FILE = Path(__file__).with_name("data") / "crisis_phrases.txt"
 

@@ -14,7 +14,7 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ldnsite.security.lookalike import strip_invisible
+from ldnsite.sanitising.lookalike import one_line
 
 BODY_MAX = 10_000
 TITLE_MIN, TITLE_MAX = 5, 150
@@ -23,12 +23,6 @@ REASON_MIN, REASON_MAX = 3, 1000
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
-
-
-def _clean_title(value: str | None) -> str | None:
-    """A title on one line, without bidi overrides, zero-width or control characters."""
-    value = strip_invisible(value)
-    return " ".join(value.split()) if isinstance(value, str) else value
 
 
 def _body_field(label: str) -> TextAreaField:
@@ -63,7 +57,7 @@ class _Editor(FlaskForm):
 class TopicForm(_Editor):
     title = StringField(
         "Title",
-        filters=[_clean_title],
+        filters=[one_line],
         validators=[
             DataRequired("Enter a title"),
             Length(min=TITLE_MIN, max=TITLE_MAX, message=f"The title must be between {TITLE_MIN} and {TITLE_MAX} characters"),

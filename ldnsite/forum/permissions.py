@@ -53,7 +53,7 @@ def refusal_to_reply(session: Session, user: User, topic: Topic) -> str | None:
 
 
 def edit_window() -> timedelta:
-    return timedelta(minutes=current_app.config.get("FORUM_EDIT_WINDOW_MINUTES", 30))
+    return timedelta(minutes=current_app.config["FORUM_EDIT_WINDOW_MINUTES"])
 
 
 def refusal_to_edit(session: Session, user: User, post: Post, now: datetime | None = None) -> str | None:

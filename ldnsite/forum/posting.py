@@ -22,8 +22,8 @@ from ldnsite.forum import crisis
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, PostRevision, Report, Topic, TopicFollow
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.moderation import watched_words
+from ldnsite.sanitising.posts import render_post
 from ldnsite.search.outbox import enqueue
-from ldnsite.security.sanitize import render_post
 
 _URL = re.compile(r"(https?://|www\.)", re.I)
 DUPLICATE_WINDOW = timedelta(seconds=60)
@@ -52,7 +52,7 @@ def under_review(session: Session, user: User) -> bool:
     """A member whose posts a moderator still checks: fewer than FORUM_HELD_FIRST_POSTS net approved posts."""
     if user.is_moderator:
         return False
-    return trust(session, user.id) < current_app.config.get("FORUM_HELD_FIRST_POSTS", 3)
+    return trust(session, user.id) < current_app.config["FORUM_HELD_FIRST_POSTS"]
 
 
 def should_hold(session: Session, user: User, source: str, body_html: str) -> bool:

@@ -20,8 +20,8 @@ from ldnsite.forum import bp, follows, permissions, posting, queries
 from ldnsite.forum.forms import AT_RISK, BODY_MAX, ActionOnlyForm, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
 from ldnsite.moderation.suspensions import active_suspension
+from ldnsite.sanitising.posts import render_post
 from ldnsite.security.errors import render_error
-from ldnsite.security.sanitize import render_post
 
 HELD_MESSAGE = (
     "Thank you. Your post is waiting for a moderator: only you can see it until it is approved. "
@@ -66,7 +66,7 @@ def _created(response) -> bool:
 
 
 post_limit = limiter.shared_limit(
-    lambda: current_app.config.get("FORUM_POST_RATE_LIMIT", "6 per minute;40 per hour"),
+    lambda: current_app.config["FORUM_POST_RATE_LIMIT"],
     scope="forum-post", key_func=_rate_key, methods=["POST"], deduct_when=_created,
     error_message="You have posted a lot in a short time. Please wait a while, then try again: your text was not saved, "
                   "so copy it somewhere first if you want to keep it.",
@@ -76,13 +76,13 @@ def _not_a_preview() -> bool:
 
 
 preview_limit = limiter.shared_limit(
-    lambda: current_app.config.get("FORUM_PREVIEW_RATE_LIMIT", "20 per minute;200 per hour"),
+    lambda: current_app.config["FORUM_PREVIEW_RATE_LIMIT"],
     scope="forum-preview", key_func=_rate_key, methods=["POST"], exempt_when=_not_a_preview,
     error_message="You have asked for a lot of previews in a short time. Please wait a minute, then try again: "
                   "your text was not saved, so copy it somewhere first if you want to keep it.",
 )
 report_limit = limiter.shared_limit(
-    lambda: current_app.config.get("FORUM_REPORT_RATE_LIMIT", "10 per hour;30 per day"),
+    lambda: current_app.config["FORUM_REPORT_RATE_LIMIT"],
     scope="forum-report", key_func=_rate_key, methods=["POST"], deduct_when=_created,
     error_message="You have sent a lot of reports in a short time. Please wait a while before you send another. "
                   "The moderators have the reports you already sent.",
@@ -172,7 +172,7 @@ def _form_expired(template: str, form, **context):
     """The form again with the member's text and a clear message: nothing was saved."""
     if not g.get("form_expired"):
         return None
-    hours = (current_app.config.get("WTF_CSRF_TIME_LIMIT") or 0) // 3600
+    hours = (current_app.config["WTF_CSRF_TIME_LIMIT"] or 0) // 3600
     form.form_errors.append(FORM_EXPIRED.format(hours=hours or "a few"))
     return render_template(template, form=form, preview=None, **context), 400
 
@@ -429,7 +429,7 @@ def withdraw(post_id: int):
         return land_on(post, WITHDRAWN_MESSAGE)
     return render_template("forum/withdraw.html", form=form, post=post, topic=post.topic,
                            is_first=posting.is_first_post(session, post),
-                           days=current_app.config.get("FORUM_WITHDRAWN_RETENTION_DAYS", 30))
+                           days=current_app.config["FORUM_WITHDRAWN_RETENTION_DAYS"])
 
 
 # ---- following -----------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def hash_key(config: Mapping) -> bytes:
 
     Why derived and not the secret key itself: a key used for one purpose only.
     """
-    explicit = config.get("MAIL_HASH_KEY")
+    explicit = config["MAIL_HASH_KEY"]
     if explicit:
         return str(explicit).encode()
     secret = str(config["SECRET_KEY"]).encode()

@@ -67,7 +67,7 @@ def sender(config: Mapping) -> Address:
 def list_unsubscribe(to_addr: str, config: Mapping) -> str:
     """RFC 2369 List-Unsubscribe value: the one-click URL, plus a mailto: if a mailbox is configured."""
     parts = [f"<{unsubscribe_url(to_addr, config)}>"]
-    mailbox = str(config.get("MAIL_UNSUBSCRIBE_MAILBOX") or "").strip()
+    mailbox = str(config["MAIL_UNSUBSCRIBE_MAILBOX"] or "").strip()
     if mailbox:
         try:
             parts.append(f"<mailto:{check_recipient(mailbox)}?subject=unsubscribe>")

@@ -13,6 +13,7 @@ the next send or `flask mail flush` tries again.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,12 +23,14 @@ from flask import Flask
 from sqlalchemy import and_, delete, or_, select, update
 
 from ldnsite.db import utcnow
+from ldnsite.logs import redact
 from ldnsite.mail import compose
 from ldnsite.mail.addresses import InvalidAddress, address_hash
 from ldnsite.mail.compose import MailConfigError
-from ldnsite.mail.models import OutboundMessage, Suppression
+from ldnsite.mail.models import DECOY_PREFIX, OutboundMessage, Suppression
 from ldnsite.mail.transports import PermanentFailure, Transport, TransportUnavailable, from_url
-from ldnsite.security.redact import redact
+
+log = logging.getLogger(__name__)
 
 QUEUE = OutboundMessage.__table__
 SUPPRESSIONS = Suppression.__table__
@@ -50,10 +53,6 @@ class Report:
     suppressed: int = 0  # the address opted out after the message was queued
     skipped: int = 0  # another process held the row
 
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.failed + self.refused
-
 
 def _available(now, due_only: bool):
     cond = and_(
@@ -69,8 +68,8 @@ def _available(now, due_only: bool):
 
 def backoff(attempts: int, config) -> timedelta:
     """Delay before the next try after `attempts` failed ones: base * 2^(attempts-1), capped."""
-    base = float(config.get("MAIL_RETRY_BASE_SECONDS", 60))
-    cap = float(config.get("MAIL_RETRY_MAX_SECONDS", 6 * 3600))
+    base = float(config["MAIL_RETRY_BASE_SECONDS"])
+    cap = float(config["MAIL_RETRY_MAX_SECONDS"])
     return timedelta(seconds=min(cap, base * 2 ** max(0, min(attempts - 1, 30))))
 
 
@@ -129,13 +128,13 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                 _finish(engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1,
                         last_error=redact(f"refused: {exc}")[:1000])
                 report.refused += 1
-                app.logger.warning("mail %s refused for good: %s", message_id, exc)
+                log.warning("mail %s refused for good: %s", message_id, exc)
             except Exception as exc:  # noqa: BLE001 - any failure must leave the row waiting, not crash the caller
                 attempts = row.attempts + 1
                 _finish(engine, message_id, token, attempts=attempts, next_attempt_at=utcnow() + backoff(attempts, config),
                         last_error=redact(f"{type(exc).__name__}: {exc}")[:1000])
                 report.failed += 1
-                app.logger.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
+                log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
                 if isinstance(exc, BATCH_STOPPERS):
                     break
             else:
@@ -149,8 +148,8 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
 
 def _open_transport(config) -> Transport:
     try:
-        return from_url(config["MAIL_URL"], timeout=float(config.get("MAIL_TIMEOUT", 10)),
-                        cafile=config.get("MAIL_CA_FILE"))
+        return from_url(config["MAIL_URL"], timeout=float(config["MAIL_TIMEOUT"]),
+                        cafile=config["MAIL_CA_FILE"])
     except ValueError as exc:
         raise MailConfigError(f"MAIL_URL: {exc}") from exc
 
@@ -162,12 +161,12 @@ def purge(app: Flask, *, older_than: timedelta | None = None) -> int:
     event could mail someone a second time; the personal data must not.
     """
     if older_than is None:
-        older_than = timedelta(days=float(app.config.get("MAIL_RETENTION_DAYS", 30)))
+        older_than = timedelta(days=float(app.config["MAIL_RETENTION_DAYS"]))
     cutoff = utcnow() - older_than
     finished = or_(QUEUE.c.sent_at < cutoff, QUEUE.c.cancelled_at < cutoff, QUEUE.c.failed_at < cutoff)
     with app.extensions["db_engine"].begin() as conn:
         # Decoys (mailer.queue(decoy=True)) were never meant to be sent and carry nothing: drop them.
-        conn.execute(delete(QUEUE).where(QUEUE.c.dedupe_key.startswith("decoy:"), QUEUE.c.cancelled_at < cutoff))
+        conn.execute(delete(QUEUE).where(QUEUE.c.dedupe_key.startswith(DECOY_PREFIX), QUEUE.c.cancelled_at < cutoff))
         result = conn.execute(
             update(QUEUE).where(finished, QUEUE.c.to_addr != "")
             .values(to_addr="", subject="", text_body="", html_body="", last_error=None)

@@ -22,6 +22,9 @@ Categories:
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from flask import Flask, current_app, has_request_context, render_template
 from markupsafe import escape
 from sqlalchemy import String, cast, event, func, literal, or_, select, update
@@ -33,9 +36,11 @@ from ldnsite.mail import worker
 from ldnsite.mail.addresses import check_recipient, clean_header_text
 from ldnsite.mail.compose import NON_ESSENTIAL
 from ldnsite.mail.delivery import ALWAYS_DELIVERED, deliver
-from ldnsite.mail.models import OutboundMessage
+from ldnsite.mail.models import DECOY_PREFIX, OutboundMessage
 from ldnsite.mail.suppression import is_suppressed
 from ldnsite.mail.tokens import unsubscribe_url
+
+log = logging.getLogger(__name__)
 
 CATEGORIES = frozenset({"password_reset", "account", "opt_in", "security", "notification", "moderation"})
 PENDING = "ldnsite.mail.pending"  # session.info key: ids queued in the open transaction
@@ -52,14 +57,18 @@ def queue(session: Session, *, to: str, subject: str, template: str, context: di
 
     decoy=True does all the same work (the same queries, the same rendering, the
     same row written and the same wake-up after commit) but writes the row
-    already cancelled and blank, so it is never sent. Why: a form that mails
-    only known addresses (password reset, opt-in) must cost the same for an
-    unknown one, or its response time tells who is registered or opted out.
+    already cancelled and blank, under a fresh "decoy:" key instead of
+    dedupe_key, so it is never sent and never stands in for a real message.
+    Why: a form that mails only known addresses (password reset, opt-in) must
+    cost the same for an unknown one, or its response time tells who is
+    registered or opted out.
     """
     if category not in CATEGORIES:
         raise ValueError(f"unknown mail category {category!r}")
     if not dedupe_key or len(dedupe_key) > 200:
         raise ValueError("dedupe_key must be 1 to 200 characters")
+    if decoy:
+        dedupe_key = f"{DECOY_PREFIX}{uuid.uuid4().hex}"
     to = check_recipient(to)
     if category not in ALWAYS_DELIVERED and is_suppressed(session, to):
         return None
@@ -105,14 +114,23 @@ def cancel(session: Session, dedupe_key_prefix: str) -> int:
     """
     if not dedupe_key_prefix:
         raise ValueError("an empty prefix would cancel every message")
-    escaped = dedupe_key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return _cancel_unsent(session, OutboundMessage.dedupe_key.startswith(dedupe_key_prefix, autoescape=True))
+
+
+def cancel_to(session: Session, address: str | None) -> int:
+    """Cancel every message not yet sent to the address (it has just opted out). Returns how many."""
+    return _cancel_unsent(session, _to_address(address)) if address else 0
+
+
+def _to_address(address: str):
+    """Messages to the address, whatever the case it was queued in."""
+    return func.lower(OutboundMessage.to_addr) == address.strip().lower()
+
+
+def _cancel_unsent(session: Session, condition) -> int:
     result = session.execute(
         update(OutboundMessage)
-        .where(
-            OutboundMessage.dedupe_key.like(escaped + "%", escape="\\"),
-            OutboundMessage.sent_at.is_(None),
-            OutboundMessage.cancelled_at.is_(None),
-        )
+        .where(condition, OutboundMessage.sent_at.is_(None), OutboundMessage.cancelled_at.is_(None))
         .values(cancelled_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
@@ -129,19 +147,13 @@ def forget(session: Session, email: str, user_id: int | None = None) -> int:
     can mail it again. With user_id, account mail sent to earlier addresses
     (an address change) is found by its key and blanked as well.
     """
-    address = email.strip().lower()
-    now = utcnow()
-    to_it = func.lower(OutboundMessage.to_addr) == address
+    to_it = _to_address(email)
     if user_id is not None:
         keys = [OutboundMessage.dedupe_key.like(f"{kind}:{user_id}:%")
                 for kind in ("verify", "reset", "exists", "email-change", "email-changed", "password-changed")]
         keys.append(OutboundMessage.dedupe_key.like(f"reply:%:{user_id}"))
         to_it = or_(to_it, *keys)
-    session.execute(
-        update(OutboundMessage).where(to_it, OutboundMessage.sent_at.is_(None), OutboundMessage.cancelled_at.is_(None))
-        .values(cancelled_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    _cancel_unsent(session, to_it)
     result = session.execute(
         update(OutboundMessage).where(to_it).values(
             to_addr="", subject="", text_body="", html_body="", last_error=None,
@@ -163,7 +175,7 @@ def render(template: str, context: dict, *, to: str, category: str) -> tuple[str
     ctx = {
         **context,
         "site_url": config["SITE_URL"],
-        "site_name": config.get("SITE_NAME", "LDN Guide"),
+        "site_name": config["SITE_NAME"],
         "unsubscribe_url": unsub,
         "opt_out_url": f"{config['SITE_URL']}/opt-out",
     }
@@ -189,16 +201,16 @@ def init_app(app: Flask) -> None:
         if session.in_nested_transaction():  # a savepoint was released; the real commit comes later
             return
         ids = session.info.pop(PENDING, None)
-        if not ids or not app.config.get("MAIL_DELIVER_ON_COMMIT", True):
+        if not ids or not app.config["MAIL_DELIVER_ON_COMMIT"]:
             return
-        if app.config.get("MAIL_DELIVERY", "worker") == "worker" and has_request_context():
+        if app.config["MAIL_DELIVERY"] == "worker" and has_request_context():
             worker.get(app).kick()
             return
         try:
             deliver(app, ids=ids)
             deliver(app, due_only=True, limit=AFTER_COMMIT_BATCH)  # earlier failures whose retry is due
         except Exception:  # the caller's commit succeeded; mail waits for the next try
-            app.logger.exception("mail delivery after commit failed; messages stay queued")
+            log.exception("mail delivery after commit failed; messages stay queued")
 
     @event.listens_for(maker, "after_soft_rollback")
     def _forget_rolled_back(session: Session, previous_transaction) -> None:

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ldnsite.db import Base, utcnow
 
+# The dedupe key of a decoy (mailer.queue(decoy=True)): a row written only to cost the same, never sent.
+DECOY_PREFIX = "decoy:"
+
 
 class OutboundMessage(Base):
     """A message waiting for delivery, or delivered. Written in the causing transaction."""

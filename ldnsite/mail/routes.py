@@ -13,8 +13,6 @@ send it without a session: the signed token is the proof.
 
 from __future__ import annotations
 
-import uuid
-
 from flask import current_app, render_template, request
 
 from ldnsite.db import get_session, utcnow
@@ -28,7 +26,7 @@ from ldnsite.mail.tokens import hash_from_opt_in_token, hash_from_unsubscribe_to
 
 
 def _form_limit() -> str:
-    return current_app.config.get("MAIL_FORM_RATE_LIMIT", "10 per hour")
+    return current_app.config["MAIL_FORM_RATE_LIMIT"]
 
 
 @bp.route("/opt-out", methods=["GET", "POST"])
@@ -39,12 +37,12 @@ def opt_out():
         session = get_session()
         suppress(session, form.email.data)
         session.commit()
-        return render_template("mail_pages/opt_out_done.html")
-    return render_template("mail_pages/opt_out.html", form=form), (422 if form.is_submitted() else 200)
+        return render_template("optout/opt_out_done.html")
+    return render_template("optout/opt_out.html", form=form), (422 if form.is_submitted() else 200)
 
 
 def _bad_link(kind: str = "unsubscribe", expired: bool = False):
-    return render_template("mail_pages/bad_link.html", kind=kind, expired=expired), 400
+    return render_template("optout/bad_link.html", kind=kind, expired=expired), 400
 
 
 @bp.get("/unsubscribe/<token>")
@@ -52,7 +50,7 @@ def unsubscribe_confirm(token: str):
     """The page behind the link in every email: a button, nothing changed yet."""
     if hash_from_unsubscribe_token(token, current_app.config) is None:
         return _bad_link()
-    return render_template("mail_pages/unsubscribe_confirm.html", token=token)
+    return render_template("optout/unsubscribe_confirm.html", token=token)
 
 
 @bp.post("/unsubscribe/<token>")
@@ -63,11 +61,11 @@ def unsubscribe_one_click(token: str):
     if digest is None:
         return _bad_link()
     if request.form.get("List-Unsubscribe") != "One-Click":
-        return render_template("mail_pages/unsubscribe_confirm.html", token=token, missing_one_click=True), 400
+        return render_template("optout/unsubscribe_confirm.html", token=token, missing_one_click=True), 400
     session = get_session()
     suppress_hash(session, digest)
     session.commit()
-    return render_template("mail_pages/unsubscribe_done.html")
+    return render_template("optout/unsubscribe_done.html")
 
 
 @bp.route("/opt-in", methods=["GET", "POST"])
@@ -90,17 +88,17 @@ def opt_in():
         queue(
             session,
             to=address,
-            subject=f"Confirm: start emails from {current_app.config.get('SITE_NAME', 'LDN Guide')} again",
+            subject=f"Confirm: start emails from {current_app.config['SITE_NAME']} again",
             template="mail_opt_in",
             context={"confirm_url": f"{site_url}/opt-in/{opt_in_token(address, current_app.config)}"},
             category="opt_in",
             # At most one confirmation an hour per address, however often the form is sent.
-            dedupe_key=f"decoy:{uuid.uuid4().hex}" if decoy else f"opt-in:{digest}:{utcnow():%Y%m%d%H}",
+            dedupe_key=f"opt-in:{digest}:{utcnow():%Y%m%d%H}",
             decoy=decoy,
         )
         session.commit()
-        return render_template("mail_pages/opt_in_sent.html")
-    return render_template("mail_pages/opt_in.html", form=form), (422 if form.is_submitted() else 200)
+        return render_template("optout/opt_in_sent.html")
+    return render_template("optout/opt_in.html", form=form), (422 if form.is_submitted() else 200)
 
 
 @bp.route("/opt-in/<token>", methods=["GET", "POST"])
@@ -114,5 +112,5 @@ def opt_in_confirm(token: str):
         session = get_session()
         resubscribe_hash(session, digest)
         session.commit()
-        return render_template("mail_pages/opt_in_done.html")
-    return render_template("mail_pages/opt_in_confirm.html", form=form, token=token)
+        return render_template("optout/opt_in_done.html")
+    return render_template("optout/opt_in_confirm.html", form=form, token=token)

@@ -16,6 +16,7 @@ MAIL_WORKER_INTERVAL seconds for retries that have come due.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
@@ -23,13 +24,15 @@ from flask import Flask
 
 from ldnsite.mail.delivery import deliver
 
+log = logging.getLogger(__name__)
+
 EXTENSION = "ldnsite.mail.worker"
 
 
 class MailWorker:
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.interval = float(app.config.get("MAIL_WORKER_INTERVAL", 15))
+        self.interval = float(app.config["MAIL_WORKER_INTERVAL"])
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -75,7 +78,7 @@ class MailWorker:
                 with self.app.app_context():
                     deliver(self.app, due_only=True)
             except Exception:  # the thread must outlive a database or relay fault
-                self.app.logger.exception("mail worker: delivery pass failed; messages stay queued")
+                log.exception("mail worker: delivery pass failed; messages stay queued")
             if not self._wake.is_set():
                 self.idle.set()
 
@@ -89,7 +92,7 @@ def get(app: Flask) -> MailWorker:
 
 def init_app(app: Flask) -> None:
     """Each serving process starts its worker with its first request, so idle retries are sent too."""
-    if app.config.get("MAIL_DELIVERY", "worker") != "worker" or not app.config.get("MAIL_DELIVER_ON_COMMIT", True):
+    if app.config["MAIL_DELIVERY"] != "worker" or not app.config["MAIL_DELIVER_ON_COMMIT"]:
         return
 
     @app.before_request

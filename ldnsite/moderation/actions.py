@@ -6,10 +6,9 @@ a change to at most one of them; the other sees rowcount 0, changes nothing,
 writes no log entry and is told what happened instead. Each function commits
 on success and rolls back when nothing changed.
 
-Mail is queued before the search outbox rows are written: on PostgreSQL the
-mailer queues inside a SAVEPOINT, and releasing a savepoint fires the
-session's after_commit hooks early, which would otherwise spend the "index
-after commit" signal before the real commit.
+Mail and search-outbox rows may be written in any order: the mailer's
+SAVEPOINT on PostgreSQL does not set off the index-after-commit hook, which
+waits for the real commit (search/__init__.py).
 """
 
 from __future__ import annotations
@@ -221,10 +220,8 @@ def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
 
 
 def _notify_reply(session: Session, post: Post) -> None:
-    try:
-        from ldnsite.forum.notifications import notify_reply
-    except ImportError:
-        return
+    from ldnsite.forum.notifications import notify_reply
+
     notify_reply(session, post)
 
 

@@ -54,10 +54,6 @@ class Suspension(Base):
     moderator: Mapped[User | None] = relationship(foreign_keys=[moderator_id])
     lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])
 
-    def is_active(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.lifted_at is None and (self.ends_at is None or self.ends_at > now)
-
 
 class WatchedWord(Base):
     """A word or phrase moderators watch for in titles and posts, and what happens when it is used.

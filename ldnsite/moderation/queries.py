@@ -110,12 +110,6 @@ def queue_page(session: Session, page: int) -> Page:
     return Page(items=items, page=page, pages=page_count(total), total=total)
 
 
-def queue_size(session: Session) -> int:
-    reports = _open_reports()
-    condition = _queue_condition(reports)
-    return session.scalar(select(func.count(Post.id)).outerjoin(reports, reports.c.post_id == Post.id).where(condition)) or 0
-
-
 def _users(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}

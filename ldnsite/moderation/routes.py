@@ -14,11 +14,12 @@ from ldnsite.accounts.models import ROLES, User
 from ldnsite.db import get_session
 from ldnsite.forum.models import REMOVED, Post, Topic
 from ldnsite.moderation import actions, bp, queries
-from ldnsite.moderation.access import admin_required, moderator_required, safe_next
+from ldnsite.moderation.access import admin_required, moderator_required
 from ldnsite.moderation.forms import ActionForm, LogFilterForm, RemoveForm, RoleForm, SuspendForm, WatchedWordForm
 from ldnsite.moderation.models import ModerationLog, WatchedWord
 from ldnsite.moderation.suspensions import active_suspension
 from ldnsite.moderation.watched_words import ACTION_LABELS
+from ldnsite.security.redirects import safe_next
 
 UNPROCESSABLE = 422
 
@@ -43,9 +44,14 @@ def _require_action_form() -> None:
         abort(400)
 
 
+def _next(default: str) -> str:
+    """Where to go after an action: the form's or the link's `next`, if it is a path on this site."""
+    return safe_next(request.form.get("next") or request.args.get("next")) or default
+
+
 def _report(outcome: actions.Outcome, default: str):
     flash(outcome.message, "success" if outcome.changed else "warning")
-    return redirect(safe_next(default), code=303)
+    return redirect(_next(default), code=303)
 
 
 def _moderator() -> User:
@@ -94,7 +100,7 @@ def remove(post_id: int):
         status = 200
     is_first = actions.first_post_id(session, post.topic_id) == post.id
     replies = queries.reply_count(session, post.topic_id) if is_first else 0
-    return render_template("moderation/remove.html", post=post, form=form, next=safe_next(""),
+    return render_template("moderation/remove.html", post=post, form=form, next=_next(""),
                            is_first=is_first, replies=replies), status
 
 

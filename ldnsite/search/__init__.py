@@ -31,13 +31,12 @@ def init_app(app: Flask) -> None:
         engine, indexer = pg_engine.init(app)
     else:
         from ldnsite.search.indexer import Indexer
-        from ldnsite.search.service import POSTING_CACHE_MB
         from ldnsite.search.storage import IndexStore
         from ldnsite.search.whoosh_engine import WhooshEngine
 
-        store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config.get("SEARCH_INDEX_MMAP", False)))
+        store = IndexStore(app.config["INDEX_DIR"], mmap=bool(app.config["SEARCH_INDEX_MMAP"]))
         indexer = Indexer(app, store)
-        engine = WhooshEngine(store, indexer, int(app.config.get("SEARCH_POSTING_CACHE_MB", POSTING_CACHE_MB)))
+        engine = WhooshEngine(store, indexer, int(app.config["SEARCH_POSTING_CACHE_MB"]))
         _index_after_commit(app, indexer)
     app.extensions["search_indexer"] = indexer
     app.extensions["search"] = SearchService(engine)
@@ -72,7 +71,7 @@ def _index_after_commit(app: Flask, indexer) -> None:
     def after_commit(session) -> None:
         if session.in_nested_transaction():  # a savepoint was released; the real commit comes later
             return
-        if not session.info.pop(PENDING_FLAG, False) or not app.config.get("SEARCH_INDEX_ON_COMMIT", True):
+        if not session.info.pop(PENDING_FLAG, False) or not app.config["SEARCH_INDEX_ON_COMMIT"]:
             return
         try:
             # No index yet: leave the rows; the first search or `index ensure` builds it from the database.

@@ -112,10 +112,10 @@ class Indexer:
         self.content: ContentStore = app.extensions["content"]
         self.content_dir = Path(app.config["CONTENT_DIR"])
         self.sessionmaker = app.extensions["db_sessionmaker"]
-        self.timeout = float(app.config.get("SEARCH_WRITER_TIMEOUT", 10.0))
-        self.grace = float(app.config.get("SEARCH_OUTBOX_GRACE_SECONDS", 60.0))
-        self.retention = float(app.config.get("SEARCH_OUTBOX_RETENTION_SECONDS", 86400.0))
-        self.sync_interval = float(app.config.get("SEARCH_SYNC_INTERVAL", 2.0))
+        self.timeout = float(app.config["SEARCH_WRITER_TIMEOUT"])
+        self.grace = float(app.config["SEARCH_OUTBOX_GRACE_SECONDS"])
+        self.retention = float(app.config["SEARCH_OUTBOX_RETENTION_SECONDS"])
+        self.sync_interval = float(app.config["SEARCH_SYNC_INTERVAL"])
         self.rebuild_mb = int(app.config["SEARCH_REBUILD_MEMORY_MB"])
         self._last_prune = 0.0
         self._prune_lock = threading.Lock()

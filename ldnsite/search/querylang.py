@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MAX_QUERY_CHARS = 200
 MAX_CLAUSES = 12
@@ -28,7 +28,6 @@ class Clause:
     prefix: bool = False
     negated: bool = False
     or_next: bool = False  # joined to the following clause by OR
-    alternatives: list[str] = field(default_factory=list)  # filled by the query builder
 
 
 @dataclass

@@ -101,8 +101,8 @@ def _index_problems() -> list[str]:
 def _index_unavailable(reason: str, as_json: bool):
     """Answer at once and let one background rebuild restore the index (repair.py); pages keep working."""
     repair.get(current_app._get_current_object()).request(
-        reason, wait=bool(current_app.config.get("SEARCH_REQUEST_WAITS_FOR_BUILD")))
-    if current_app.config.get("SEARCH_REQUEST_WAITS_FOR_BUILD") and not _index_problems():
+        reason, wait=bool(current_app.config["SEARCH_REQUEST_WAITS_FOR_BUILD"]))
+    if current_app.config["SEARCH_REQUEST_WAITS_FOR_BUILD"] and not _index_problems():
         return search()  # the tests' setting: the same rebuild, waited for
     message = ("Search is being rebuilt and will be back in a minute or two. "
                "The information pages work as usual: use the menu or the links below.")

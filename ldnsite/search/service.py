@@ -32,7 +32,6 @@ CACHE_SIZE = 512
 LEAD_PAGES = 3  # the best pages that lead the results, whatever the size of the forum
 LEAD_SHARE = 0.5  # a page leads only if it scores at least this share of the best page
 PARENT_SHARE = 0.8  # a page goes ahead of its own research page when it scores at least this share of it
-POSTING_CACHE_MB = 192
 
 
 @dataclass(frozen=True)

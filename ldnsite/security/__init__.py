@@ -1,8 +1,8 @@
-"""Security: response headers, the cache and compression policy, hashed static URLs, error pages, addresses kept out of logs."""
+"""Security: response headers, the cache and compression policy, hashed static URLs, error pages, safe `next` targets."""
 
 from flask import Flask
 
-from ldnsite.security import cache_policy, errors, headers, redact, static_assets
+from ldnsite.security import cache_policy, errors, headers, static_assets
 
 
 def init_app(app: Flask) -> None:
@@ -10,4 +10,3 @@ def init_app(app: Flask) -> None:
     static_assets.init_app(app)
     cache_policy.init_app(app)
     errors.init_app(app)
-    redact.install()

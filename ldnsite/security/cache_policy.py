@@ -68,7 +68,7 @@ def sets_cookie(response: Response) -> bool:
 
 def has_csrf_token() -> bool:
     """Flask-WTF keeps the token it generated for this request in g: the page (or a header) carries it."""
-    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g
+    return current_app.config["WTF_CSRF_FIELD_NAME"] in g
 
 
 def signed_in() -> bool:

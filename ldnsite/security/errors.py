@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, SecurityError
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("Something was wrong with that request", "Please go back, check what you entered and try again."),
@@ -36,14 +40,14 @@ def render_error(code: int, detail: str | None = None, kept: list[tuple[str, str
         try:
             return make_response(render_template("errors/error.html", **context), code)
         except Exception:  # the layout itself failed, e.g. the database is down and the header needs the member
-            current_app.logger.exception("error page could not use the site layout")
+            log.exception("error page could not use the site layout")
     try:
         # Straight from the Jinja environment: render_template's context processors
         # would ask for the signed-in member, and that is what may have failed.
         html = current_app.jinja_env.get_template("errors/plain.html").render(**context)
         return make_response(html, code)
     except Exception:
-        current_app.logger.exception("plain error page failed too")
+        log.exception("plain error page failed too")
         return Response(_LAST_RESORT.format(title=escape(title), advice=escape(advice)), code, mimetype="text/html")
 
 
@@ -81,14 +85,14 @@ def init_app(app: Flask) -> None:
         """503 with Retry-After, and the reader's typed text on the page, ready to send again."""
         cause = getattr(err, "orig", None) or err
         first_line = (str(cause).splitlines() or [""])[0][:200]  # never the SQL or its parameters
-        app.logger.warning("database unavailable, answered 503 for %s %s: %s: %s", request.method, request.path,
-                           type(cause).__name__, first_line)
+        log.warning("database unavailable, answered 503 for %s %s: %s: %s", request.method, request.path,
+                    type(cause).__name__, first_line)
         session = g.pop("db_session", None)
         if session is not None:
             try:
                 session.close()
             except Exception as close_error:  # noqa: BLE001 - the connection may be gone; the pool replaces it
-                app.logger.info("database session could not be closed cleanly: %s", type(close_error).__name__)
+                log.info("database session could not be closed cleanly: %s", type(close_error).__name__)
         # The page without the layout: the header would ask the database for the member again.
         response = render_error(503, kept=_typed_fields(), plain=True)
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
@@ -99,7 +103,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unhandled(err: Exception):
-        app.logger.exception("unhandled error", exc_info=err)
+        log.exception("unhandled error", exc_info=err)
         return render_error(500)
 
 

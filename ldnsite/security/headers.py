@@ -39,7 +39,7 @@ def trust_proxies(app: Flask) -> None:
     would otherwise come from the proxy's address and share one limit. Only
     the last N X-Forwarded-* values are trusted, so a client cannot forge its own.
     """
-    count = int(app.config.get("PROXY_COUNT") or 0)
+    count = int(app.config["PROXY_COUNT"])
     if count > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 

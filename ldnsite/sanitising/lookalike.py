@@ -45,6 +45,12 @@ def strip_invisible(text: str | None) -> str | None:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
 
 
+def one_line(text: str | None) -> str | None:
+    """A title or a name on one line: invisible characters removed, each run of white space one space, trimmed."""
+    text = strip_invisible(text)
+    return " ".join(text.split()) if isinstance(text, str) else text
+
+
 def skeleton(text: str) -> str:
     """Lower-case Latin letters and spaces that a look-alike spelling shares with the original."""
     decomposed = unicodedata.normalize("NFKD", strip_invisible(text) or "")
