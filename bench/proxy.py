@@ -231,6 +231,8 @@ class Reader:
             else:
                 self.cookies.pop(name, None)
         encoding = response.headers.get("Content-Encoding")
+        if not data:  # a 304 or HEAD: nothing to decode
+            encoding = None
         text = brotli.decompress(data) if encoding == "br" else gzip.decompress(data) if encoding == "gzip" else data
         head = len(f"HTTP/1.1 {response.status} {response.reason}\r\n") + len(str(response.headers).encode()) + 2
         return response, text, head + len(data)
