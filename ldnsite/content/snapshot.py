@@ -128,7 +128,14 @@ def register(group: click.Group) -> None:
     @with_appcontext
     def snapshot_command(directory: Path) -> None:
         """Write the public content pages as files for nginx (docs/deploy.md); run it from the jobs timer."""
-        outcome = write_snapshots(current_app._get_current_object(), directory)
+        app = current_app._get_current_object()
+        try:
+            outcome = write_snapshots(app, directory)
+        finally:
+            # The app's first request starts this process's mail thread; let a delivery pass finish before exiting.
+            mail_worker = app.extensions.get("ldnsite.mail.worker")
+            if mail_worker is not None:
+                mail_worker.stop(timeout=30)
         for line in outcome.written:
             click.echo(f"written {line}")
         for line in outcome.removed:
