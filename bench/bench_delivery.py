@@ -10,8 +10,10 @@ What it answers, in one run:
    cache, and the leak checks (a member's page or a response with Set-Cookie
    served from the cache, a public response with Set-Cookie, personal data in
    the cache's files), which must all be 0;
-3. the anonymous article through the proxy cache against nginx handing out the
-   same bytes from a file (wrk), goal >= 0.8.
+3. the anonymous article as nginx serves it (a page file written by
+   `flask content snapshot`, as docs/deploy.md sets up) and through the proxy
+   cache, each against nginx handing out the same bytes from a plain file
+   (wrk), goal >= 0.8.
 
 Everything listens on 127.0.0.1 and every loop is bounded in time.
 """
@@ -51,7 +53,7 @@ MEMBER_THREADS = int(os.environ.get("BENCH_MEMBERS", "2"))
 PASSWORD = "plum orbit lantern 42"
 MARKER = "Zephyrquill"  # a word only the post that the moderator removes contains
 TOPICS = 40
-SERVED_FROM_CACHE = {"HIT", "STALE", "UPDATING", "REVALIDATED"}
+SERVED_FROM_CACHE = {"PAGE", "HIT", "STALE", "UPDATING", "REVALIDATED"}  # PAGE: a page file, the app not asked
 GOALS = {"ldn": 12 * 1024, "css": 6 * 1024, "ratio": 0.8, "hit": 0.95}
 QUERIES = ["ldn", "sleep", "fibromyalgia", "dose", "naltrexone side effects", "me/cfs", "vivid dreams", "pain"]
 
@@ -135,7 +137,7 @@ def _sign_in(reader: Reader, email: str) -> None:
 
 def _bytes_table(port: int, app_port: int, ids: dict, stylesheet: str) -> tuple[list[str], dict[str, int]]:
     pages = [
-        ("LDN article (today's full page)", ARTICLE),
+        ("LDN core page", ARTICLE),
         ("condition page", "/conditions/fibromyalgia"),
         ("treatment list", "/treatments/"),
         ("home", "/"),
@@ -145,7 +147,7 @@ def _bytes_table(port: int, app_port: int, ids: dict, stylesheet: str) -> tuple[
         ("Atom feed", "/feed.xml"),
         ("stylesheet (hashed URL)", stylesheet),
     ]
-    rows = ["| page type | uncompressed | gzip | Brotli | Brotli body only |", "|---|---:|---:|---:|---:|"]
+    rows = ["| page type | uncompressed | gzip | Brotli | Brotli body only | served as |", "|---|---:|---:|---:|---:|---|"]
     wire: dict[str, int] = {}
     for label, path in pages:
         sizes = {}
@@ -159,19 +161,24 @@ def _bytes_table(port: int, app_port: int, ids: dict, stylesheet: str) -> tuple[
             if encoding == "br":
                 sizes["body"] = len(reader.last_raw)
         wire[label] = sizes["br"]
+        again = Reader(port, "br")
+        served_as = again.get(path)[0].headers.get("X-Cache-Status") or "-"  # how a second reader gets it
+        again.close()
         shown = path.split("?v=")[0]
-        rows.append(f"| {label} (`{shown}`) | {sizes['']:,} B | {sizes['gzip']:,} B | {sizes['br']:,} B | {sizes['body']:,} B |")
+        rows.append(f"| {label} (`{shown}`) | {sizes['']:,} B | {sizes['gzip']:,} B | {sizes['br']:,} B | {sizes['body']:,} B "
+                    f"| {served_as} |")
     member = Reader(port, "gzip, br")
     _sign_in(member, "member1@example.com")
     response, _, total = member.get(ARTICLE)
-    rows.append(f"| LDN article for a signed-in member (CSRF token: never compressed) | {total:,} B | – | – | – |")
+    rows.append(f"| LDN core page for a signed-in member (CSRF token: never compressed) | {total:,} B | – | – | – | "
+                f"{response.headers.get('X-Cache-Status')} |")
     member.close()
     direct = Reader(app_port, "br")
     response, _, total = direct.get(ARTICLE)
     direct.close()
     if response.headers.get("Content-Encoding") != "br":
         raise RuntimeError("gunicorn without the proxy did not compress the article")
-    rows.append(f"| LDN article straight from gunicorn, no proxy | – | – | {total:,} B | {len(direct.last_raw):,} B |")
+    rows.append(f"| LDN core page straight from gunicorn, no proxy | – | – | {total:,} B | {len(direct.last_raw):,} B | - |")
     return rows, wire
 
 
@@ -336,7 +343,23 @@ def _scan_cache(proxy: Proxy, emails: list[str]) -> tuple[int, Counter]:
             continue
         if b"csrf_token" in body or b"/account/logout" in body or any(e.encode() in body for e in emails):
             found["stored with personal data or a token"] += 1
-    return len(files), found
+    pages = [p for p in proxy.pages_dir.rglob("*.html") if p.is_file()]
+    for path in pages:
+        body = path.read_bytes()
+        encoding = path.relative_to(proxy.pages_dir).parts[0]
+        body = brotli.decompress(body) if encoding == "br" else gzip.decompress(body) if encoding == "gzip" else body
+        if b"csrf_token" in body or b"/account/logout" in body or any(e.encode() in body for e in emails):
+            found["stored with personal data or a token"] += 1
+        if b"what my GP said" in body:  # every seeded post says it: forum posts must never be in a page file
+            found["page file showing forum posts"] += 1
+    return len(files) + len(pages), found
+
+
+def _snapshot(env: dict[str, str], directory: Path) -> str:
+    """`flask content snapshot`, as the jobs timer in docs/deploy.md runs it; returns its summary line."""
+    out = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "content", "snapshot", str(directory)], cwd=ROOT,
+                         env=env, check=True, capture_output=True, text=True, timeout=120).stdout
+    return out.strip().splitlines()[-1]
 
 
 # ---- 3. proxied article vs nginx static file ---------------------------------------------------
@@ -364,47 +387,57 @@ def _measure(proxy: Proxy, url: str, seconds: int, encoding: str) -> tuple[float
     return rate, (proxy.worker_cpu_seconds() - before) * 1e6 / max(count, 1)
 
 
-def _rates(proxy: Proxy) -> tuple[list[str], float]:
+CACHED_ARTICLE = ARTICLE + "?from=cache"  # a query string: nginx skips the page files, the proxy cache answers
+
+
+def _rates(proxy: Proxy) -> tuple[list[str], dict[str, float]]:
+    """Per encoding, the article as a page file and from the proxy cache, each against the same bytes as a plain file."""
     base = f"http://127.0.0.1:{proxy.port}"
-    rows = ["| encoding | | proxied article (cache HIT) | nginx static file, same bytes | ratio (median of rounds) |",
-            "|---|---|---:|---:|---:|"]
+    rows = ["| encoding | served as | | article | nginx static file, same bytes | ratio (median of rounds) |",
+            "|---|---|---|---:|---:|---:|"]
     encodings = ["", "br"] if shutil.which("wrk") else [""]
-    capacity_identity = 0.0
+    ratios: dict[str, float] = {}
     detail = []
     for encoding in encodings:
-        name = "article.br" if encoding else "article.html"
-        # The bytes the proxy holds for this encoding, as a file nginx serves itself.
-        raw = Reader(proxy.port, encoding)
-        response, _, _ = raw.get(ARTICLE)
-        raw.close()
-        (proxy.static_root / name).write_bytes(raw.last_raw)
-        urls = {"proxied": base + ARTICLE,
-                "static": base + ("/nginx-static-br/" if encoding else "/nginx-static/") + name}
-        wall: dict[str, list[float]] = {"proxied": [], "static": []}
-        cpu: dict[str, list[float]] = {"proxied": [], "static": []}
-        for url in urls.values():  # warm up
+        targets = {}
+        for how, path in (("page file", ARTICLE), ("proxy cache", CACHED_ARTICLE)):
+            raw = Reader(proxy.port, encoding)
+            raw.get(path)
+            response, _, _ = raw.get(path)  # the second time: from the cache
+            raw.close()
+            name = f"{how.replace(' ', '-')}.{encoding or 'identity'}"
+            (proxy.static_root / name).write_bytes(raw.last_raw)
+            static = base + ("/nginx-static-br/" if encoding else "/nginx-static/") + name
+            targets[how] = (base + path, static, response.headers.get("X-Cache-Status"), len(raw.last_raw))
+        wall: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], list[float]] = {}
+        for url, static, _, _ in targets.values():  # warm up
             _wrk(url, 1, encoding)
+            _wrk(static, 1, encoding)
         for _ in range(ROUNDS):
-            for key, url in urls.items():
-                rate, micros = _measure(proxy, url, DURATION, encoding)
-                wall[key].append(rate)
-                cpu[key].append(micros)
-        wall_ratio = _median([p / s for p, s in zip(wall["proxied"], wall["static"], strict=True)])
-        capacity = _median([s / p for p, s in zip(cpu["proxied"], cpu["static"], strict=True)])
-        if not encoding:
-            capacity_identity = capacity
-        label = f"{encoding or 'identity'} ({len(raw.last_raw):,} B body, {response.headers.get('X-Cache-Status')})"
-        rows.append(f"| {label} | nginx CPU per request | {_median(cpu['proxied']):.1f} µs "
-                    f"(= {1e6 / _median(cpu['proxied']):,.0f} req/s a core) | {_median(cpu['static']):.1f} µs "
-                    f"(= {1e6 / _median(cpu['static']):,.0f} req/s a core) | **{capacity:.2f}** |")
-        rows.append(f"| | wall clock, shared machine | {_median(wall['proxied']):,.0f} req/s | {_median(wall['static']):,.0f} req/s "
-                    f"| {wall_ratio:.2f} |")
-        detail.append(f"{encoding or 'identity'}: " + "; ".join(
-            f"{p:,.0f}/{s:,.0f}" for p, s in zip(wall["proxied"], wall["static"], strict=True)))
+            for how, (url, static, _, _) in targets.items():
+                for side, target in (("site", url), ("static", static)):
+                    rate, micros = _measure(proxy, target, DURATION, encoding)
+                    wall.setdefault((how, side), []).append(rate)
+                    cpu.setdefault((how, side), []).append(micros)
+        for how, (_, _, status, size) in targets.items():
+            site_cpu, static_cpu = cpu[(how, "site")], cpu[(how, "static")]
+            site_wall, static_wall = wall[(how, "site")], wall[(how, "static")]
+            capacity = _median([st / si for si, st in zip(site_cpu, static_cpu, strict=True)])
+            wall_ratio = _median([si / st for si, st in zip(site_wall, static_wall, strict=True)])
+            ratios[f"{encoding or 'identity'} {how}"] = capacity
+            ratios[f"{encoding or 'identity'} {how} wall"] = wall_ratio
+            rows.append(f"| {encoding or 'identity'} ({size:,} B body) | {how} ({status}) | nginx CPU per request | "
+                        f"{_median(site_cpu):.1f} µs (= {1e6 / _median(site_cpu):,.0f} req/s a core) | {_median(static_cpu):.1f} µs "
+                        f"(= {1e6 / _median(static_cpu):,.0f} req/s a core) | **{capacity:.2f}** |")
+            rows.append(f"| | | wall clock, shared machine | {_median(site_wall):,.0f} req/s | {_median(static_wall):,.0f} req/s "
+                        f"| {wall_ratio:.2f} |")
+            detail.append(f"{encoding or 'identity'} {how}: " + "; ".join(
+                f"{a:,.0f}/{b:,.0f}" for a, b in zip(site_wall, static_wall, strict=True)))
     load = f"wrk -t1 -c{CONNECTIONS} -d{DURATION}s" if shutil.which("wrk") else "4 Python processes (wrk not installed)"
     rows += ["", f"Load: {load}, {ROUNDS} alternating rounds after a 1 s warm-up, one nginx worker, all on this machine. "
-             "Wall-clock rounds (proxied/static): " + " | ".join(detail) + "."]
-    return rows, capacity_identity
+             f"The proxy-cache rows ask for `{CACHED_ARTICLE}`. Wall-clock rounds (article/static): " + " | ".join(detail) + "."]
+    return rows, ratios
 
 
 # ---- the report --------------------------------------------------------------------------------
@@ -424,6 +457,7 @@ def run() -> str:
         proxy = Proxy(app_port)
         try:
             proxy.start()
+            snapshot_summary = _snapshot(env, proxy.pages_dir)
             reader = Reader(proxy.port)
             _, page, _ = reader.get(ARTICLE)
             reader.close()
@@ -445,13 +479,13 @@ def run() -> str:
                 t.join(MIX_SECONDS + 90)
             elapsed = time.monotonic() - started
             stored, cache_leaks = _scan_cache(proxy, emails)
-            rate_rows, ratio = _rates(proxy)
+            rate_rows, ratios = _rates(proxy)
         finally:
             proxy.stop()
             _stop(server)
 
     anon_total = sum(tally.anonymous.values())
-    from_cache = sum(tally.anonymous[s] for s in ("HIT", "STALE", "UPDATING"))
+    from_cache = sum(tally.anonymous[s] for s in ("PAGE", "HIT", "STALE", "UPDATING"))
     revalidated = tally.anonymous["REVALIDATED"]
     hit = from_cache / anon_total if anon_total else 0.0
     member_total = sum(tally.member.values())
@@ -463,7 +497,8 @@ def run() -> str:
         + leaks["stored with Set-Cookie"] + leaks["anonymous reader given a cookie"]
     seconds = removal.get("seconds")
     removal_text = (f"{seconds:.1f} s" if seconds is not None else f"not gone within the run ({removal.get('error', '')})")
-    ldn, css = wire["LDN article (today's full page)"], wire["stylesheet (hashed URL)"]
+    ldn, css = wire["LDN core page"], wire["stylesheet (hashed URL)"]
+    ratio = ratios["identity page file"]
 
     lines = [
         "## Delivery: compression and a caching proxy (nginx as docs/deploy.md sets it up, gunicorn -w 2)",
@@ -477,7 +512,7 @@ def run() -> str:
         "| measure | value |",
         "|---|---:|",
         f"| anonymous requests (page views and first-visit stylesheets) | {anon_total:,} ({anon_total / elapsed:,.0f}/s) |",
-        f"| served from the cache (HIT, STALE, UPDATING) | {from_cache:,} ({hit:.1%}) |",
+        f"| served without the app (PAGE file, cache HIT, STALE, UPDATING) | {from_cache:,} ({hit:.1%}) |",
         f"| revalidated with the app (304, body from the cache) | {revalidated:,} |",
         "| anonymous cache statuses | " + ", ".join(f"{k} {v:,}" for k, v in tally.anonymous.most_common()) + " |",
         f"| member requests (all BYPASS expected) | {member_total:,}: "
@@ -485,7 +520,7 @@ def run() -> str:
         f"| replies posted by members during the run | {tally.posts} |",
         f"| removed post still seen through the cache after the moderator's click | {removal_text} (bound: 30 s) |",
         f"| errors | {len(tally.errors)}{': ' + ', '.join(sorted(set(tally.errors))[:5]) if tally.errors else ''} |",
-        f"| files in the cache at the end, each opened and checked | {stored} |",
+        f"| page files (`{snapshot_summary}`) and cache files at the end, each opened and checked | {stored} |",
         f"| personal pages served from the cache or stored in it | **{personal}** |",
         "| responses with Set-Cookie served from or stored in the cache, public responses with Set-Cookie, "
         f"cookies given to anonymous readers | **{cookies}** |",
@@ -494,7 +529,7 @@ def run() -> str:
         lines.append("| what was found | " + ", ".join(f"{k}: {v}" for k, v in leaks.items()) + " |")
     lines += [
         "",
-        "### Anonymous article through the proxy cache vs nginx serving a static file",
+        "### Anonymous article (page file, proxy cache) vs nginx serving a static file",
         "",
         *rate_rows,
         "",
@@ -502,10 +537,11 @@ def run() -> str:
         "",
         "| goal | measured | |",
         "|---|---|---|",
-        f"| LDN core page <= 12 KB compressed | {ldn:,} B today (the full page; the split into a core page "
-        f"and a research page lands separately) | {_verdict(ldn <= GOALS['ldn'])} |",
+        f"| LDN core page <= 12 KB compressed | {ldn:,} B (Brotli, headers included) | {_verdict(ldn <= GOALS['ldn'])} |",
         f"| stylesheet <= 6 KB compressed | {css:,} B | {_verdict(css <= GOALS['css'])} |",
-        f"| proxied article >= 0.8x nginx static (nginx CPU per request, identity) | {ratio:.2f}x | {_verdict(ratio >= GOALS['ratio'])} |",
+        f"| proxied article >= 0.8x nginx static (nginx CPU per request, identity, page file) | {ratio:.2f}x "
+        f"(wall clock {ratios['identity page file wall']:.2f}x; from the proxy cache {ratios['identity proxy cache']:.2f}x) "
+        f"| {_verdict(ratio >= GOALS['ratio'])} |",
         f"| hit ratio >= 95% anonymous | {hit:.1%} | {_verdict(hit >= GOALS['hit'])} |",
         f"| 0 personal pages from the cache | {personal} | {_verdict(personal == 0)} |",
         f"| 0 cacheable responses with Set-Cookie | {cookies} | {_verdict(cookies == 0)} |",

@@ -1,10 +1,11 @@
 """nginx configured exactly as docs/deploy.md tells operators, on a loopback port, for the bench and the tests.
 
 Why read the configuration out of the document: the figures and the tests
-then prove the set-up an operator copies, not a look-alike. The two files the
-guide names (`/etc/nginx/conf.d/ldn-guide.conf` and
+then prove the set-up an operator copies, not a look-alike. The three files the
+guide names (`/etc/nginx/conf.d/ldn-guide.conf`,
+`/etc/nginx/snippets/ldn-guide-pages.conf` and
 `/etc/nginx/snippets/ldn-guide-proxy.conf`) are taken verbatim; only the
-upstream address and the cache folder are replaced, and the TLS server block
+upstream address, the cache folder and the page-file folder are replaced, and the TLS server block
 becomes a plain loopback listener. The surrounding `http` settings copy
 Debian's own nginx.conf, `gzip on` included, so the snippet's `gzip off`
 is what keeps CSRF pages uncompressed.
@@ -29,9 +30,11 @@ import brotli
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "deploy.md"
 HTTP_FILE = "/etc/nginx/conf.d/ldn-guide.conf"
+PAGES_FILE = "/etc/nginx/snippets/ldn-guide-pages.conf"
 PROXY_FILE = "/etc/nginx/snippets/ldn-guide-proxy.conf"
 GUIDE_UPSTREAM = "127.0.0.1:8000"
 GUIDE_CACHE = "/var/cache/nginx/ldn-guide"
+GUIDE_PAGES = "/var/lib/ldn-guide/pages"
 
 
 def nginx_binary() -> str | None:
@@ -45,7 +48,7 @@ def guide_files() -> dict[str, str]:
         first, _, rest = block.partition("\n")
         if first.startswith("# /etc/nginx/"):
             files[first[2:].strip()] = rest
-    missing = {HTTP_FILE, PROXY_FILE} - set(files)
+    missing = {HTTP_FILE, PAGES_FILE, PROXY_FILE} - set(files)
     if missing:
         raise RuntimeError(f"docs/deploy.md has no nginx block for {', '.join(sorted(missing))}")
     return files
@@ -58,7 +61,11 @@ def free_port() -> int:
 
 
 class Proxy:
-    """`with Proxy(upstream_port) as proxy:` nginx on proxy.port; `static_root` is served under /nginx-static/."""
+    """`with Proxy(upstream_port) as proxy:` nginx on proxy.port; `static_root` is served under /nginx-static/.
+
+    `pages_dir` is where nginx looks for page files (`flask content snapshot`
+    writes them); while it is empty every request goes to the proxy cache.
+    """
 
     def __init__(self, upstream_port: int, worker_processes: int = 1) -> None:
         self.upstream_port = upstream_port
@@ -67,6 +74,7 @@ class Proxy:
         self.dir = Path(tempfile.mkdtemp(prefix="ldn-nginx-"))
         self.cache_dir = self.dir / "cache"
         self.static_root = self.dir / "www"
+        self.pages_dir = self.dir / "pages"
         self.process: subprocess.Popen | None = None
 
     def config(self) -> str:
@@ -74,6 +82,7 @@ class Proxy:
         http_part = files[HTTP_FILE].replace(GUIDE_UPSTREAM, f"127.0.0.1:{self.upstream_port}")
         http_part = http_part.replace(GUIDE_CACHE, str(self.cache_dir))
         proxy_part = files[PROXY_FILE]
+        pages_part = files[PAGES_FILE].replace(GUIDE_PAGES, str(self.pages_dir))
         d = self.dir
         user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
         return f"""{user}worker_processes {self.workers};
@@ -103,6 +112,10 @@ http {{
         server_name localhost;
         client_max_body_size 1m;
         location / {{
+            # {PAGES_FILE}, from docs/deploy.md
+{pages_part}
+        }}
+        location @ldn_guide {{
             # {PROXY_FILE}, from docs/deploy.md
 {proxy_part}
         }}
@@ -126,7 +139,7 @@ http {{
         binary = nginx_binary()
         if binary is None:
             raise RuntimeError("nginx is not installed (`make bench` installs Debian's nginx-light)")
-        for sub in ("cache", "www", "tmp"):
+        for sub in ("cache", "www", "tmp", "pages"):
             (self.dir / sub).mkdir(exist_ok=True)
         if os.geteuid() == 0:  # the workers run as nobody: let them reach their folders
             os.chmod(self.dir, 0o711)  # noqa: S103  (traverse only: nobody lists nothing)
@@ -218,6 +231,8 @@ class Reader:
             else:
                 self.cookies.pop(name, None)
         encoding = response.headers.get("Content-Encoding")
+        if not data:  # a 304 or HEAD: nothing to decode
+            encoding = None
         text = brotli.decompress(data) if encoding == "br" else gzip.decompress(data) if encoding == "gzip" else data
         head = len(f"HTTP/1.1 {response.status} {response.reason}\r\n") + len(str(response.headers).encode()) + 2
         return response, text, head + len(data)

@@ -15,7 +15,7 @@ CITE_SUP = re.compile(r'\s*<sup class="cite"[^>]*>.*?</sup>', re.S)
 
 
 def init_app(app: Flask) -> None:
-    from ldnsite.content import check, routes  # noqa: F401  (routes register on bp)
+    from ldnsite.content import check, routes, snapshot  # noqa: F401  (routes register on bp)
 
     app.extensions["content"] = ContentStore(
         Path(app.config["CONTENT_DIR"]), reload_interval=app.config["CONTENT_RELOAD_INTERVAL"]
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     # Other capabilities add (url, lastmod) sources to the sitemap and items to the home page.
     app.extensions.setdefault("sitemap_sources", [])
     app.register_blueprint(bp)
+    snapshot.register(check.content_cli)
     app.cli.add_command(check.content_cli)
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     app.jinja_env.filters["uncited"] = uncited

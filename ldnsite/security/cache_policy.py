@@ -35,6 +35,8 @@ FORUM_SECONDS = 10
 FORUM_STALE_SECONDS = 20
 FORUM_VISIBLE_WITHIN = FORUM_SECONDS + FORUM_STALE_SECONDS
 
+# docs/deploy.md's ldn-guide-pages.conf repeats CONTENT (and headers.HEADERS) for the page files nginx serves;
+# tests/test_delivery_proxy.py fails when they differ.
 # stale-if-error lets a cache keep serving the articles for a day while the application is down;
 # never on forum pages, or a removed post could outlive FORUM_VISIBLE_WITHIN.
 CONTENT = f"public, max-age=0, s-maxage={CONTENT_SECONDS}, stale-while-revalidate=60, stale-if-error=86400"

@@ -22,6 +22,7 @@ CSP = "; ".join(
     ]
 )
 
+# docs/deploy.md's ldn-guide-pages.conf sends the same headers with the page files nginx serves (a test compares).
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
