@@ -92,7 +92,12 @@ def _assign_request_id() -> None:
 
 
 def _send_request_id(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = current_request_id()
+    """Echo the id, except on responses a shared cache may keep: it would hand one reader's id to everyone.
+
+    Registered first, so it runs after the cache policy has set Cache-Control.
+    """
+    if not response.cache_control.public:
+        response.headers[REQUEST_ID_HEADER] = current_request_id()
     return response
 
 

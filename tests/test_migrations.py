@@ -66,15 +66,22 @@ def a_new_model():
     Base.metadata.remove(table)
 
 
+def _numbers() -> tuple[str, str]:
+    """The head revision's number and the next one, from the files in migrations/versions."""
+    head = max(int(p.name[:4]) for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return f"{head:04d}", f"{head + 1:04d}"
+
+
 def test_db_revision_writes_the_next_numbered_migration_from_the_models(bare_app, migrations_copy, a_new_model):
     runner = bare_app.test_cli_runner()
     result = runner.invoke(args=["db", "revision", "-m", "notes: a table", "--directory", str(migrations_copy)])
     assert result.exit_code == 0, result.output
 
-    written = migrations_copy / "versions" / "0005_notes_a_table.py"
+    head, following = _numbers()
+    written = migrations_copy / "versions" / f"{following}_notes_a_table.py"
     assert f"wrote {written}" in result.output
     text = written.read_text()
-    assert 'revision = "0005"' in text and 'down_revision = "0004"' in text
+    assert f'revision = "{following}"' in text and f'down_revision = "{head}"' in text
     assert "op.create_table('test_notes'" in text or 'op.create_table("test_notes"' in text
     assert "op.drop_table('test_notes')" in text or 'op.drop_table("test_notes")' in text
 
@@ -91,6 +98,7 @@ def test_db_revision_with_no_model_change_writes_an_empty_migration(bare_app, mi
     result = bare_app.test_cli_runner().invoke(args=["db", "revision", "-m", "nothing", "--directory",
                                                      str(migrations_copy)])
     assert result.exit_code == 0, result.output
-    text = (migrations_copy / "versions" / "0005_nothing.py").read_text()
+    following = _numbers()[1]
+    text = (migrations_copy / "versions" / f"{following}_nothing.py").read_text()
     assert "op." not in text.split("def upgrade", 1)[1]
-    assert not (MIGRATIONS_DIR / "versions" / "0005_nothing.py").exists()
+    assert not (MIGRATIONS_DIR / "versions" / f"{following}_nothing.py").exists()

@@ -77,3 +77,12 @@ def test_each_request_gets_its_own_id_when_none_or_a_malformed_one_is_sent(clien
 def test_lines_outside_a_request_have_no_id(app, log_output):
     logging.getLogger("ldnsite.mail.worker").warning("pass failed for %s", ADDRESS)
     assert log_output.getvalue().endswith(" WARNING ldnsite.mail.worker [-] pass failed for <address>\n")
+
+
+def test_a_response_a_shared_cache_may_keep_carries_no_request_id(client):
+    """A proxy would otherwise hand the first reader's id to every later reader of the cached page."""
+    page = client.get("/treatments/low-dose-naltrexone", headers={"X-Request-Id": "proxy-id-5678"})
+    assert page.status_code == 200 and page.cache_control.public
+    assert "X-Request-Id" not in page.headers
+    private = client.get("/_test/unsubscribe/abc", headers={"X-Request-Id": "proxy-id-5678"})
+    assert not private.cache_control.public and private.headers["X-Request-Id"] == "proxy-id-5678"
