@@ -2,7 +2,8 @@
 
 Why a request id: one request can log from several modules (a refused
 delivery, then the error page); the id ties those lines together, and the
-same id is sent back in the `X-Request-Id` response header (a proxy's id is
+same id is sent back in the `X-Request-Id` header of every response no shared
+cache may keep (a proxy's id is
 kept when it sends a well-formed one), so a reader's report can be matched
 to its lines.
 
