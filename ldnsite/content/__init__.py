@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, current_app
 from markupsafe import Markup
 
 from ldnsite.content.markdown import CITATION
@@ -20,8 +20,7 @@ def init_app(app: Flask) -> None:
     app.extensions["content"] = ContentStore(
         Path(app.config["CONTENT_DIR"]), reload_interval=app.config.get("CONTENT_RELOAD_INTERVAL", 1.0)
     )
-    # Other capabilities add (url, lastmod) sources to the sitemap and items to the home page.
-    app.extensions.setdefault("sitemap_sources", [])
+    # Other capabilities add (url, lastmod) sources to the sitemap (hooks.SITEMAP_SOURCES) and items to the home page.
     app.register_blueprint(bp)
     app.cli.add_command(check.content_cli)
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
@@ -38,8 +37,6 @@ def uncited(html: str) -> Markup:
 
 
 def store() -> ContentStore:
-    from flask import current_app
-
     return current_app.extensions["content"]
 
 

@@ -6,9 +6,12 @@ from datetime import UTC, date, datetime
 from xml.sax.saxutils import escape as xml_escape
 
 from flask import Response, abort, current_app, redirect, render_template, url_for
+from sqlalchemy import text
 
+from ldnsite import hooks
 from ldnsite.content import bp, store
 from ldnsite.content.page_cache import cached_page
+from ldnsite.db import get_session
 
 LIST_TITLES = {"treatments": "Treatments", "conditions": "Conditions"}
 
@@ -147,10 +150,6 @@ def about():
 
 @bp.get("/healthz")
 def healthz():
-    from sqlalchemy import text
-
-    from ldnsite.db import get_session
-
     try:
         get_session().execute(text("SELECT 1"))
     except Exception:
@@ -182,7 +181,7 @@ def sitemap():
     site = current_app.config["SITE_URL"]
     entries = [(site + "/", None), (site + url_for("content.treatments"), None), (site + url_for("content.conditions"), None)]
     entries += [(site + p.url, p.reviewed) for p in store().all()]
-    for source in current_app.extensions["sitemap_sources"]:
+    for source in hooks.registered(hooks.SITEMAP_SOURCES):
         entries += [(site + url, lastmod) for url, lastmod in source()]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for loc, lastmod in entries:

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from ldnsite.accounts.suspensions import active_suspension
 from ldnsite.db import get_session
 from ldnsite.extensions import csrf, limiter
 from ldnsite.forum import bp, follows, permissions, posting, queries
 from ldnsite.forum.forms import AT_RISK, BODY_MAX, ActionOnlyForm, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
-from ldnsite.moderation.suspensions import active_suspension
 from ldnsite.security.errors import render_error
 from ldnsite.security.sanitize import render_post
 

@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ldnsite.accounts.models import User
+from ldnsite.accounts.models import Suspension, User
+from ldnsite.accounts.suspensions import active_condition, ending_last
 from ldnsite.forum.forms import AT_RISK
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
-from ldnsite.moderation.models import ModerationLog, Suspension
-from ldnsite.moderation.suspensions import active_condition, ending_last
+from ldnsite.moderation.models import ModerationLog
 
 PER_PAGE = 20
 

@@ -11,13 +11,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ldnsite.accounts.models import ROLES, User
+from ldnsite.accounts.suspensions import active_suspension
 from ldnsite.db import get_session
 from ldnsite.forum.models import REMOVED, Post, Topic
 from ldnsite.moderation import actions, bp, queries
 from ldnsite.moderation.access import admin_required, moderator_required, safe_next
 from ldnsite.moderation.forms import ActionForm, LogFilterForm, RemoveForm, RoleForm, SuspendForm, WatchedWordForm
 from ldnsite.moderation.models import ModerationLog, WatchedWord
-from ldnsite.moderation.suspensions import active_suspension
 from ldnsite.moderation.watched_words import ACTION_LABELS
 
 UNPROCESSABLE = 422

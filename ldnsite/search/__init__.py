@@ -11,6 +11,9 @@ import logging
 from flask import Blueprint, Flask, current_app
 from sqlalchemy import event
 
+from ldnsite import hooks
+from ldnsite.search.outbox import PENDING_FLAG, enqueue
+
 bp = Blueprint("search", __name__)
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,8 @@ def init_app(app: Flask) -> None:
     app.extensions["search"] = SearchService(
         store, indexer, cache_mb=int(app.config.get("SEARCH_POSTING_CACHE_MB", POSTING_CACHE_MB)))
     _index_after_commit(app, indexer)
+    # The forum (below search) says when a topic or post changed; the outbox row it leaves is indexed after the commit.
+    hooks.register(app, hooks.FORUM_CHANGED, enqueue)
     app.register_blueprint(bp)
     app.cli.add_command(cli.index_cli)
 
@@ -37,8 +42,6 @@ def _index_after_commit(app: Flask, indexer) -> None:
     If this fails or the process dies first, the rows stay in the outbox for
     the next commit's sync or `flask index sync`: nothing is lost.
     """
-    from ldnsite.search.outbox import PENDING_FLAG
-
     maker = app.extensions["db_sessionmaker"]
 
     def after_commit(session) -> None:
