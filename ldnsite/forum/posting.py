@@ -20,7 +20,18 @@ from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
 from ldnsite.forum import crisis, screening
 from ldnsite.forum.changes import changed
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, PostRevision, Report, Topic, TopicFollow
+from ldnsite.forum.models import (
+    PENDING,
+    PUBLISHED,
+    REMOVED,
+    WITHDRAWN,
+    Post,
+    PostRevision,
+    Report,
+    Topic,
+    TopicFollow,
+    first_post_id,
+)
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.mail.mailer import cancel
 from ldnsite.security.sanitize import render_post
@@ -209,7 +220,7 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
         session.rollback()
         return EditResult(saved=False)
     session.add(PostRevision(post_id=post.id, body_source=old_source, body_html=old_html))
-    first = is_first_post(session, post)
+    first = first_post_id(session, post.topic_id) == post.id
     if rehold and first:
         session.execute(update(Topic).where(Topic.id == post.topic_id, Topic.status == PUBLISHED).values(status=PENDING),
                         execution_options={"synchronize_session": False})
@@ -219,11 +230,6 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
     if first:
         changed(session, "topic", post.topic_id)
     return EditResult(saved=True, held=rehold)
-
-
-def is_first_post(session: Session, post: Post) -> bool:
-    first = session.scalar(select(func.min(Post.id)).where(Post.topic_id == post.topic_id))
-    return first == post.id
 
 
 def withdraw_post(session: Session, post: Post, user: User) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from ldnsite.forum.models import PENDING, PUBLISHED, Post, Topic
+from ldnsite.forum.models import PENDING, PUBLISHED, Post, Topic, topic_path
 
 PER_PAGE = 20
 
@@ -104,7 +104,7 @@ def latest_topics(session: Session, limit: int = 5) -> list[Topic]:
 
 def sitemap_entries(session: Session) -> list[tuple[str, object]]:
     rows = session.execute(select(Topic.id, Topic.last_activity_at).where(Topic.status == PUBLISHED).order_by(Topic.id))
-    return [(f"/forum/t/{tid}", last) for tid, last in rows]
+    return [(topic_path(tid), last) for tid, last in rows]
 
 
 def page_discussion(session: Session, slug: str) -> Topic | None:

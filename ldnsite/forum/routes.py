@@ -428,7 +428,7 @@ def withdraw(post_id: int):
         session.commit()
         return land_on(post, WITHDRAWN_MESSAGE)
     return render_template("forum/withdraw.html", form=form, post=post, topic=post.topic,
-                           is_first=posting.is_first_post(session, post),
+                           is_first=post.is_first,
                            days=current_app.config.get("FORUM_WITHDRAWN_RETENTION_DAYS", 30))
 
 

@@ -18,6 +18,5 @@ def init_app(app: Flask) -> None:
     hooks.register(app, hooks.MEMBER_DATA, member_data)
     # The forum's topic page includes moderation/_post_controls.html and _topic_controls.html;
     # these give those includes what they need without the forum knowing about moderation.
-    app.jinja_env.globals["moderation_first_post_id"] = routes.topic_first_post
     app.jinja_env.globals["moderation_removal_reasons"] = REMOVAL_REASONS
     app.jinja_env.globals["moderation_excerpt"] = queries.excerpt

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from ldnsite.accounts.suspensions import active_condition, active_suspension
 from ldnsite.db import utcnow
 from ldnsite.forum.changes import changed
 from ldnsite.forum.crisis import normalise
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic, first_post_id
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.mail.mailer import cancel, queue
 from ldnsite.moderation.models import ModerationLog, WatchedWord
@@ -52,10 +52,6 @@ def log_action(session: Session, moderator: User, action: str, target_type: str,
     session.add(entry)
     session.flush()  # the id names the entry in mail dedupe keys
     return entry
-
-
-def first_post_id(session: Session, topic_id: int) -> int | None:
-    return session.scalar(select(func.min(Post.id)).where(Post.topic_id == topic_id))
 
 
 def _move_post(session: Session, post_id: int, from_states: tuple[str, ...], values: dict) -> str | None:
@@ -125,7 +121,7 @@ def _reindex_topic(session: Session, topic_id: int) -> None:
 
 
 def _post_url(post: Post) -> str:
-    return f"{current_app.config['SITE_URL']}/forum/t/{post.topic_id}#post-{post.id}"
+    return current_app.config["SITE_URL"] + post.url
 
 
 # ---- posts ---------------------------------------------------------------------------------

@@ -11,13 +11,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import url_for
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ldnsite.accounts.models import Suspension, User
 from ldnsite.accounts.suspensions import active_condition, ending_last
 from ldnsite.forum.forms import AT_RISK
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic, first_post_ids, topic_path
 from ldnsite.moderation.models import ModerationLog
 
 PER_PAGE = 20
@@ -91,7 +92,7 @@ def queue_page(session: Session, page: int) -> Page:
     rows = [(post, flagged) for post, flagged, _ in rows]
     post_ids = [post.id for post, _ in rows]
     topic_ids = {post.topic_id for post, _ in rows}
-    firsts = set(session.scalars(select(func.min(Post.id)).where(Post.topic_id.in_(topic_ids)).group_by(Post.topic_id))) if rows else set()
+    firsts = {pid for _, pid in session.execute(first_post_ids(list(topic_ids)))} if rows else set()
     open_reports: dict[int, list[Report]] = {}
     if post_ids:
         for report in session.scalars(
@@ -257,17 +258,17 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
             author = users.get(post.author_id, "a deleted member") if post.author_id else "a deleted member"
             text = (f"Post by {author} from {post.created_at:%-d %b %Y %H:%M} "
                     f"in “{topics.get(post.topic_id, 'unknown topic')}”")
-            url = f"/forum/t/{post.topic_id}#post-{post.id}"
+            url = post.url
         elif e.target_type == "topic":
             starter = topic_authors.get(e.target_id)
             text = f"Topic “{topics.get(e.target_id, e.target_id)}” started by {users.get(starter, 'a deleted member')}"
-            url = f"/forum/t/{e.target_id}"
+            url = topic_path(e.target_id)
         elif e.target_type == "watched_word":
             text = f"Watched word {e.reason or e.target_id}"
-            url = "/moderation/words"
+            url = url_for("moderation.words")
         elif e.target_type == "user":
             text = f"Member {users.get(e.target_id, e.target_id)}"
-            url = f"/moderation/u/{e.target_id}"
+            url = url_for("moderation.member", user_id=e.target_id)
         else:
             text = f"{e.target_type} {e.target_id}"
         rows.append(LogRow(entry=e, label=ACTION_LABELS.get(e.action, e.action), target_label=text, target_url=url))

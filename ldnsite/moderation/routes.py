@@ -92,7 +92,7 @@ def remove(post_id: int):
         status = UNPROCESSABLE
     else:
         status = 200
-    is_first = actions.first_post_id(session, post.topic_id) == post.id
+    is_first = post.is_first
     replies = queries.reply_count(session, post.topic_id) if is_first else 0
     return render_template("moderation/remove.html", post=post, form=form, next=safe_next(""),
                            is_first=is_first, replies=replies), status
@@ -130,7 +130,7 @@ def dismiss(post_id: int):
 def lock(topic_id: int):
     topic = _get_or_404(Topic, topic_id)
     _require_action_form()
-    return _report(actions.lock_topic(get_session(), topic, _moderator()), f"/forum/t/{topic.id}")
+    return _report(actions.lock_topic(get_session(), topic, _moderator()), topic.url)
 
 
 @bp.post("/t/<int:topic_id>/unlock")
@@ -138,7 +138,7 @@ def lock(topic_id: int):
 def unlock(topic_id: int):
     topic = _get_or_404(Topic, topic_id)
     _require_action_form()
-    return _report(actions.unlock_topic(get_session(), topic, _moderator()), f"/forum/t/{topic.id}")
+    return _report(actions.unlock_topic(get_session(), topic, _moderator()), topic.url)
 
 
 # ---- members -------------------------------------------------------------------------------
@@ -271,8 +271,3 @@ def remove_word(word_id: int):
                                            ModerationLog.target_id == word_id).limit(1)) is None:
         abort(404)  # never existed; one removed already gets "already removed" below (a second click)
     return _report(actions.remove_watched_word(get_session(), _moderator(), word_id), url_for(".words"))
-
-
-def topic_first_post(topic: Topic) -> int | None:
-    """Used by the topic controls: restoring a removed topic means restoring its first post."""
-    return get_session().scalar(select(Post.id).where(Post.topic_id == topic.id).order_by(Post.id).limit(1))
