@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ldnsite"
 # (content and mail; moderation and search) do not import each other.
 LAYERS: list[set[str]] = [
     {"config"},
-    {"db", "extensions", "hooks", "security"},
+    {"db", "extensions", "hooks", "paging", "security"},
     {"content", "mail"},
     {"accounts"},
     {"forum"},

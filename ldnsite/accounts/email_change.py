@@ -20,14 +20,14 @@ from ldnsite.accounts import bp, emails, limits, mail_prefs, passwords, tokens, 
 from ldnsite.accounts.forms import ActionForm, ChangeEmailForm
 from ldnsite.accounts.models import User
 from ldnsite.db import get_session, utcnow
-from ldnsite.extensions import limiter
+from ldnsite.extensions import limiter, member_or_address_key
 
 TAKEN = "Another account uses that email address. Use a different one"
 
 
 @bp.route("/settings/email", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
+@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=member_or_address_key,
                       methods=["POST"])
 def change_email():
     form = ChangeEmailForm()

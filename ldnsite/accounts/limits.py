@@ -20,7 +20,6 @@ import hashlib
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
-from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 # Sign-in: attempts per IP; failures per account from one IP, and per account from anywhere.
@@ -78,12 +77,6 @@ def remember_device(response, email: str) -> None:
     value = _device_serializer().dumps(([_email_hash(email)[:32], *known])[:DEVICE_ACCOUNTS])
     response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE, httponly=True, samesite="Lax",
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False), path="/account/")
-
-
-def current_user_key() -> str:
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return get_remote_address()
 
 
 def failed_request(response) -> bool:

@@ -23,7 +23,7 @@ from ldnsite.accounts.models import Suspension, User
 from ldnsite.accounts.signin import rotate_session
 from ldnsite.accounts.validation import DELETED_NAME
 from ldnsite.db import get_session, utcnow
-from ldnsite.extensions import limiter
+from ldnsite.extensions import limiter, member_or_address_key
 from ldnsite.mail.mailer import forget
 from ldnsite.mail.models import OutboundMessage
 
@@ -124,7 +124,7 @@ def purge_unconfirmed(db, older_than: datetime) -> tuple[int, int]:
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
+@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=member_or_address_key,
                       methods=["POST"])
 def delete():
     form = DeleteAccountForm()

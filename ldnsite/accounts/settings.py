@@ -10,7 +10,7 @@ from ldnsite.accounts import bp, limits, mail_prefs, passwords, sessions, valida
 from ldnsite.accounts.forms import ActionForm, ChangePasswordForm, DisplayNameForm, NotificationsForm
 from ldnsite.accounts.signin import rotate_session, sign_in
 from ldnsite.db import get_session
-from ldnsite.extensions import limiter
+from ldnsite.extensions import limiter, member_or_address_key
 from ldnsite.mail.suppression import suppress
 
 
@@ -100,7 +100,7 @@ def change_display_name():
 
 @bp.route("/settings/password", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=limits.current_user_key,
+@limiter.shared_limit(limits.SENSITIVE_CHECK_PER_ACCOUNT, limits.SENSITIVE_CHECK_SCOPE, key_func=member_or_address_key,
                       methods=["POST"])
 def change_password():
     form = ChangePasswordForm()

@@ -7,7 +7,6 @@ gathering it for a whole page in a few grouped queries keeps the queue fast.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,20 +19,7 @@ from ldnsite.accounts.suspensions import active_condition, ending_last
 from ldnsite.forum.forms import AT_RISK
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic, first_post_ids, topic_path
 from ldnsite.moderation.models import ModerationLog
-
-PER_PAGE = 20
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    pages: int
-    total: int
-
-
-def page_count(total: int, per_page: int = PER_PAGE) -> int:
-    return max(1, math.ceil(total / per_page))
+from ldnsite.paging import PER_PAGE, Paginated, offset, page_count
 
 
 @dataclass
@@ -71,7 +57,7 @@ def _queue_condition(reports):
                                                   Post.flag_reason.is_not(None))))
 
 
-def queue_page(session: Session, page: int) -> Page:
+def queue_page(session: Session, page: int) -> Paginated:
     """Urgent posts first (someone may be at risk), then held and reported posts, oldest first:
     a held post by when it was written, a reported one by its first open report."""
     reports = _open_reports()
@@ -86,7 +72,7 @@ def queue_page(session: Session, page: int) -> Page:
         .options(selectinload(Post.topic), selectinload(Post.author))
         .order_by(urgent_first, flagged_at, Post.id)
         .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
+        .offset(offset(page))
     ).all()
     urgent_ids = {post.id for post, _, rank in rows if rank == 0}
     rows = [(post, flagged) for post, flagged, _ in rows]
@@ -108,7 +94,7 @@ def queue_page(session: Session, page: int) -> Page:
             report.reporter_name = reporters.get(report.reporter_id)  # type: ignore[attr-defined]
         items.append(QueueItem(post=post, flagged_at=flagged, is_first=post.id in firsts, reports=item_reports,
                                history=histories.get(post.author_id, AuthorHistory()), urgent=post.id in urgent_ids))
-    return Page(items=items, page=page, pages=page_count(total), total=total)
+    return Paginated(items=items, page=page, pages=page_count(total), total=total)
 
 
 def queue_size(session: Session) -> int:
@@ -162,7 +148,7 @@ def member_suspensions(session: Session, user_id: int) -> list[Suspension]:
     ))
 
 
-def member_search(session: Session, q: str, page: int) -> Page:
+def member_search(session: Session, q: str, page: int) -> Paginated:
     query = select(User).where(User.deleted_at.is_(None))
     if q:
         pattern = "%" + q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -170,8 +156,8 @@ def member_search(session: Session, q: str, page: int) -> Page:
         query = query.where(or_(User.display_name_key.like(pattern, escape="\\"), func.lower(User.display_name).like(pattern, escape="\\"),
                                 User.email.like(pattern, escape="\\")))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    users = list(session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
-    return Page(items=users, page=page, pages=page_count(total), total=total)
+    users = list(session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset(offset(page))))
+    return Paginated(items=users, page=page, pages=page_count(total), total=total)
 
 
 # ---- the log -------------------------------------------------------------------------------
@@ -210,7 +196,7 @@ def log_moderators(session: Session) -> list[tuple[int, str]]:
 
 
 def log_page(session: Session, page: int, moderator_id: int | None, action: str | None,
-             target: tuple[str, int] | None = None) -> Page:
+             target: tuple[str, int] | None = None) -> Paginated:
     query = select(ModerationLog)
     if moderator_id is not None:
         query = query.where(ModerationLog.moderator_id == moderator_id)
@@ -221,9 +207,9 @@ def log_page(session: Session, page: int, moderator_id: int | None, action: str 
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     entries = list(session.scalars(
         query.options(selectinload(ModerationLog.moderator)).order_by(ModerationLog.id.desc())
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE).offset(offset(page))
     ))
-    return Page(items=describe(session, entries), page=page, pages=page_count(total), total=total)
+    return Paginated(items=describe(session, entries), page=page, pages=page_count(total), total=total)
 
 
 def member_log(session: Session, user_id: int, limit: int = 50) -> list[LogRow]:

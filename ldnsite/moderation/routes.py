@@ -19,15 +19,9 @@ from ldnsite.moderation.access import admin_required, moderator_required, safe_n
 from ldnsite.moderation.forms import ActionForm, LogFilterForm, RemoveForm, RoleForm, SuspendForm, WatchedWordForm
 from ldnsite.moderation.models import ModerationLog, WatchedWord
 from ldnsite.moderation.watched_words import ACTION_LABELS
+from ldnsite.paging import page_arg
 
 UNPROCESSABLE = 422
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, "The page number must be a whole number, 1 or more.")
-    return int(raw)
 
 
 def _get_or_404(model, ident: int):
@@ -68,7 +62,7 @@ def queue_remove_form(post: Post) -> RemoveForm:
 @moderator_required
 def queue():
     session = get_session()
-    page = _page_arg()
+    page = page_arg()
     result = queries.queue_page(session, page)
     if page > result.pages:
         abort(404)
@@ -216,7 +210,7 @@ def members():
     from ldnsite.moderation.forms import MemberSearchForm
 
     form = MemberSearchForm(request.args)
-    page = _page_arg()
+    page = page_arg()
     q = (form.q.data or "").strip()[:254] if form.validate() else ""
     result = queries.member_search(get_session(), q, page)
     return render_template("moderation/members.html", form=form, q=q, result=result)
@@ -231,7 +225,7 @@ def log():
     session = get_session()
     form = LogFilterForm(request.args)
     form.set_choices(queries.log_moderators(session), queries.ACTION_LABELS)
-    page = _page_arg()
+    page = page_arg()
     if not form.validate():
         return render_template("moderation/log.html", form=form, result=None, filters={}), 400
     filters = {k: v for k, v in (("moderator", form.moderator.data), ("action", form.action.data)) if v}
