@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ldnsite.accounts.models import User
 from ldnsite.forum.follows import follower_ids, unfollow_token
 from ldnsite.forum.models import PUBLISHED, Post, Topic, topic_path
+from ldnsite.mail import mailer
 
 EXCERPT_CHARS = 300
 
@@ -42,8 +43,6 @@ def notify_reply(session: Session, post: Post) -> int:
     Called when a post is published: at once for posts that are not held, and
     by moderation when it approves a held one.
     """
-    from ldnsite.mail import mailer  # the mail capability; imported late so forum loads without it
-
     if post.status != PUBLISHED:
         return 0
     topic = post.topic if post.topic is not None else session.get(Topic, post.topic_id)

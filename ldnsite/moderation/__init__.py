@@ -3,15 +3,16 @@
 from flask import Blueprint, Flask
 
 from ldnsite import hooks
+from ldnsite.moderation import queries
+from ldnsite.moderation.forms import REMOVAL_REASONS
+from ldnsite.moderation.member_data import member_data
+from ldnsite.moderation.watched_words import screen
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 
 def init_app(app: Flask) -> None:
-    from ldnsite.moderation import models, queries, routes  # noqa: F401  (routes register on bp)
-    from ldnsite.moderation.forms import REMOVAL_REASONS
-    from ldnsite.moderation.member_data import member_data
-    from ldnsite.moderation.watched_words import screen
+    from ldnsite.moderation import routes  # noqa: F401  (routes register on bp, so they import it from here)
 
     app.register_blueprint(bp)
     hooks.register(app, hooks.POST_SCREENS, screen)

@@ -18,7 +18,7 @@ from ldnsite.accounts.models import Suspension, User
 from ldnsite.accounts.suspensions import active_condition, ending_last
 from ldnsite.forum.forms import AT_RISK
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic, first_post_ids, topic_path
-from ldnsite.moderation.models import ModerationLog
+from ldnsite.moderation.models import ModerationLog, WatchedWord
 from ldnsite.paging import PER_PAGE, Paginated, offset, page_count
 
 
@@ -262,8 +262,6 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
 
 
 def watched_words(session: Session) -> list:
-    from ldnsite.moderation.models import WatchedWord
-
     return list(session.scalars(select(WatchedWord).options(selectinload(WatchedWord.created_by))
                                 .order_by(WatchedWord.key)))
 

@@ -16,7 +16,15 @@ from ldnsite.db import get_session
 from ldnsite.forum.models import REMOVED, Post, Topic
 from ldnsite.moderation import actions, bp, queries
 from ldnsite.moderation.access import admin_required, moderator_required, safe_next
-from ldnsite.moderation.forms import ActionForm, LogFilterForm, RemoveForm, RoleForm, SuspendForm, WatchedWordForm
+from ldnsite.moderation.forms import (
+    ActionForm,
+    LogFilterForm,
+    MemberSearchForm,
+    RemoveForm,
+    RoleForm,
+    SuspendForm,
+    WatchedWordForm,
+)
 from ldnsite.moderation.models import ModerationLog, WatchedWord
 from ldnsite.moderation.watched_words import ACTION_LABELS
 from ldnsite.paging import page_arg
@@ -207,8 +215,6 @@ def role(user_id: int):
 @bp.get("/users")
 @moderator_required
 def members():
-    from ldnsite.moderation.forms import MemberSearchForm
-
     form = MemberSearchForm(request.args)
     page = page_arg()
     q = (form.q.data or "").strip()[:254] if form.validate() else ""
