@@ -39,16 +39,24 @@ def member_data(db: Session, user: User) -> dict:
                 "edited_at": when(post.edited_at),
                 "withdrawn_at": when(post.withdrawn_at),
                 "body_markdown": post.body_source,
-                "earlier_versions": [{"saved_at": when(r.created_at), "body_markdown": r.body_source}
-                                     for r in revisions.get(post.id, [])],
+                "earlier_versions": [{"saved_at": when(r.created_at), "body_markdown": r.body_source} for r in revisions.get(post.id, [])],
             }
             for post, title in posts
         ],
         "reports_made": [
-            {"post_id": r.post_id, "reason": r.reason, "category": r.category, "details": r.details,
-             "created_at": when(r.created_at), "outcome": r.resolution}
+            {
+                "post_id": r.post_id,
+                "reason": r.reason,
+                "category": r.category,
+                "details": r.details,
+                "created_at": when(r.created_at),
+                "outcome": r.resolution,
+            }
             for r in reports
         ],
-        "removal_reasons": [{"post_id": post.id, "reason": post.removal_reason, "removed_at": when(post.removed_at)}
-                            for post, _ in posts if post.removal_reason is not None],
+        "removal_reasons": [
+            {"post_id": post.id, "reason": post.removal_reason, "removed_at": when(post.removed_at)}
+            for post, _ in posts
+            if post.removal_reason is not None
+        ],
     }

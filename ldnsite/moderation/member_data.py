@@ -26,8 +26,14 @@ def member_data(db: Session, user: User) -> dict:
     log = db.scalars(select(ModerationLog).where(about).order_by(ModerationLog.id)).all()
     return {
         "moderation_decisions": [
-            {"action": e.action, "about": e.target_type, "id": e.target_id, "reason": e.reason,
-             "at": when(e.created_at), "by": "a moderator"}
+            {
+                "action": e.action,
+                "about": e.target_type,
+                "id": e.target_id,
+                "reason": e.reason,
+                "at": when(e.created_at),
+                "by": "a moderator",
+            }
             for e in log
         ],
     }
