@@ -19,6 +19,8 @@ from flask import Flask, current_app
 
 # content.routes: () -> [(path, last modified)] for /sitemap.xml.
 SITEMAP_SOURCES = "sitemap_sources"
+# content.routes: (limit) -> the newest forum topics for the home page; the first registered answers.
+LATEST_TOPICS = "latest_topics"
 # accounts.mydata: (session, user) -> dict of the member's data, merged into the export.
 MEMBER_DATA = "member_data_sources"
 # forum: (session, kind, id) after a topic ("topic") or post ("post") was created or changed.

@@ -60,7 +60,7 @@ def _newest(pages) -> float | None:
 @bp.get("/")
 def home():
     pages = store()
-    latest = current_app.extensions.get("latest_topics", lambda limit: [])(5)
+    latest = next((source(5) for source in hooks.registered(hooks.LATEST_TOPICS)), [])
     return render_template(
         "content/home.html",
         article=pages.get("low-dose-naltrexone"),

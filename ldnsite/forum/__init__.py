@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(forum_cli)
     app.jinja_env.globals["author_name"] = author_name
     app.jinja_env.globals["crisis_support_lines"] = SUPPORT_LINES
-    app.extensions["latest_topics"] = _latest_topics
+    hooks.register(app, hooks.LATEST_TOPICS, _latest_topics)
     hooks.register(app, hooks.SITEMAP_SOURCES, _sitemap_entries)
     hooks.register(app, hooks.MEMBER_DATA, member_data)
 

@@ -30,7 +30,6 @@ from ldnsite.forum.models import (
     Report,
     Topic,
     TopicFollow,
-    first_post_id,
 )
 from ldnsite.forum.notifications import notify_reply
 from ldnsite.mail.mailer import cancel
@@ -220,7 +219,7 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
         session.rollback()
         return EditResult(saved=False)
     session.add(PostRevision(post_id=post.id, body_source=old_source, body_html=old_html))
-    first = first_post_id(session, post.topic_id) == post.id
+    first = post.is_first
     if rehold and first:
         session.execute(update(Topic).where(Topic.id == post.topic_id, Topic.status == PUBLISHED).values(status=PENDING),
                         execution_options={"synchronize_session": False})
