@@ -99,6 +99,18 @@ def test_topic_pages_hold_twenty_posts_each_and_find_a_post_by_id(client, make_u
     assert "Post number 22" in text(client.get(f"/forum/t/{topic_id}?post={ids[21]}"))
 
 
+@pytest.mark.parametrize("page", ["x", "0", "-1", "2.5", ""])
+def test_a_page_number_that_is_not_a_whole_number_from_one_is_refused_on_every_list(
+    client, make_user, make_topic, mod_client, page
+):
+    """The forum and moderation lists share one rule (ldnsite.paging): 400 with the reason, not a guessed page."""
+    topic_id, _ = make_topic(make_user())
+    for url in ("/forum/", f"/forum/t/{topic_id}", "/moderation/", "/moderation/log", "/moderation/users"):
+        response = (mod_client if url.startswith("/moderation") else client).get(f"{url}?page={page}")
+        assert response.status_code == 400, url
+        assert "The page number must be a whole number, 1 or more." in response.get_data(as_text=True), url
+
+
 def test_unknown_topic_is_404(client):
     assert client.get("/forum/t/999").status_code == 404
     assert client.get("/forum/t/not-a-number").status_code == 404

@@ -157,8 +157,8 @@ def test_report_with_the_keyboard_shows_the_confirmation_at_the_post(app, page, 
 def test_suspension_notice_is_axe_clean_and_its_appeal_link_reachable(app, page, live_server, make_member, moderator):
     from datetime import timedelta
 
+    from ldnsite.accounts.models import Suspension
     from ldnsite.db import get_session, utcnow
-    from ldnsite.moderation.models import Suspension
 
     member = make_member()
     with app.app_context():

@@ -184,7 +184,7 @@ def test_members_cannot_report_their_own_post(client, db, make_member, make_topi
 
 
 def test_suspended_and_unverified_members_cannot_report(client, db, make_user, make_topic):
-    from ldnsite.moderation.models import Suspension
+    from ldnsite.accounts.models import Suspension
 
     author = make_user("author@example.com", "Author")
     _, post_id = make_topic(author)

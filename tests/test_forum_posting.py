@@ -256,7 +256,7 @@ def test_locked_topics_refuse_replies_with_a_clear_message(client, db, make_memb
 
 
 def _suspend(db, user, ends_at=None, lifted=False):
-    from ldnsite.moderation.models import Suspension
+    from ldnsite.accounts.models import Suspension
 
     db.add(Suspension(user_id=user.id, reason="Repeated advertising.", ends_at=ends_at, lifted_at=utcnow() if lifted else None))
     db.commit()

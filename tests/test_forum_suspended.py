@@ -19,7 +19,7 @@ def text(response) -> str:
 
 @pytest.fixture
 def suspend(app, moderator):
-    from ldnsite.moderation.models import Suspension
+    from ldnsite.accounts.models import Suspension
 
     def make(user, reason: str, days: int | None, created_days_ago: int = 0) -> None:
         with app.app_context():

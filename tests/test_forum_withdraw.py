@@ -71,7 +71,7 @@ def test_only_the_author_can_withdraw_and_only_once(app, client, make_member, ma
 
 
 def test_a_suspended_member_can_still_withdraw(app, client, make_member, make_topic, moderator):
-    from ldnsite.moderation.models import Suspension
+    from ldnsite.accounts.models import Suspension
 
     member = make_member()
     _, post_id = make_topic(member)

@@ -110,8 +110,8 @@ def test_two_moderators_suspend_the_same_member(app, two_moderators, member, boa
                                   (f"/moderation/u/{member.id}/suspend", {"reason": "Second", "period": "7"})])
     assert sum("is suspended (" in p for p in pages) == 1
     assert sum("already suspended" in p for p in pages) == 1
+    from ldnsite.accounts.models import Suspension
     from ldnsite.db import get_session
-    from ldnsite.moderation.models import Suspension
 
     with app.app_context():
         assert get_session().query(Suspension).count() == 1

@@ -57,7 +57,7 @@ def test_suspend_for_a_period_then_lift(app, mod_client, board, member, moderato
     others_post = board.reply(topic_id, make_user("other@example.com", "Olga Other"))
     response = post(mod_client, f"/moderation/u/{member.id}/suspend", reason="Repeated dosing advice after warnings", period="7")
     assert "is suspended (7 days)" in response.get_data(as_text=True)
-    from ldnsite.moderation.models import Suspension
+    from ldnsite.accounts.models import Suspension
 
     with app.app_context():
         [suspension] = get_session().query(Suspension).all()
@@ -94,8 +94,8 @@ def test_suspend_for_a_period_then_lift(app, mod_client, board, member, moderato
 
 def test_indefinite_suspension(app, mod_client, member):
     post(mod_client, f"/moderation/u/{member.id}/suspend", reason="Spam account", period="indefinite")
-    from ldnsite.moderation.models import Suspension
-    from ldnsite.moderation.suspensions import is_suspended
+    from ldnsite.accounts.models import Suspension
+    from ldnsite.accounts.suspensions import is_suspended
 
     with app.app_context():
         [suspension] = get_session().query(Suspension).all()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from ldnsite.accounts.models import User
+from ldnsite.accounts.sessions import session_ended
+from ldnsite.db import get_session
 from ldnsite.extensions import login_manager
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -12,9 +15,6 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 @login_manager.user_loader
 def load_user(user_id: str):
     """Session ids are "<id>:<session_version>", so bumping the version signs out old sessions."""
-    from ldnsite.accounts.models import User
-    from ldnsite.db import get_session
-
     try:
         uid, version = (int(part) for part in user_id.split(":", 1))
     except ValueError:
@@ -22,8 +22,6 @@ def load_user(user_id: str):
     user = get_session().get(User, uid)
     if user is None or user.session_version != version or not user.is_active:
         return None
-    from ldnsite.accounts.sessions import session_ended
-
     if session_ended():
         return None
     return user

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ldnsite.accounts import passwords, validation
 from ldnsite.accounts.models import ROLES, User
+from ldnsite.accounts.mydata import purge_unconfirmed
 from ldnsite.db import get_session, utcnow
 
 UNCONFIRMED_DAYS = 14
@@ -83,8 +84,6 @@ def set_role_command(email: str, role: str) -> None:
 @with_appcontext
 def purge_unconfirmed_command(days: int) -> None:
     """Remove accounts whose email address was never confirmed (run daily; /privacy promises it)."""
-    from ldnsite.accounts.mydata import purge_unconfirmed
-
     db = get_session()
     removed, anonymised = purge_unconfirmed(db, utcnow() - timedelta(days=days))
     db.commit()

@@ -20,10 +20,9 @@ import hashlib
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
-from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ldnsite.extensions import limiter
+from ldnsite.extensions import limiter, member_or_address_key
 from ldnsite.mail.addresses import normalise
 
 # Sign-in: attempts per IP; failures per account from one IP, and per account from anywhere.
@@ -84,15 +83,9 @@ def remember_device(response, email: str) -> None:
                         secure=current_app.config["SESSION_COOKIE_SECURE"], path="/account/")
 
 
-def current_user_key() -> str:
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return get_remote_address()
-
-
 # The password, email and delete forms share one bucket per member.
 sensitive_check_limit = limiter.shared_limit(SENSITIVE_CHECK_PER_ACCOUNT, SENSITIVE_CHECK_SCOPE,
-                                             key_func=current_user_key, methods=["POST"])
+                                             key_func=member_or_address_key, methods=["POST"])
 
 
 def failed_request(response) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ldnsite.db import Base, utcnow
 
@@ -67,3 +67,26 @@ class EndedSession(Base):
 
     sid: Mapped[str] = mapped_column(String(32), primary_key=True)
     ended_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class Suspension(Base):
+    """A moderator's bar on posting and reporting, for a period or until lifted.
+
+    Why with accounts: the forum checks it before every post and moderation
+    sets it; both sit above accounts, so neither has to import the other.
+    The rows in force are read through accounts.suspensions only.
+    """
+
+    __tablename__ = "suspensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)  # NULL: indefinite
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    moderator: Mapped[User | None] = relationship(foreign_keys=[moderator_id])
+    lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])

@@ -16,7 +16,7 @@ from ldnsite.accounts.forms import ActionForm, RegisterForm
 from ldnsite.accounts.models import User
 from ldnsite.accounts.signin import sign_in
 from ldnsite.db import get_session, utcnow
-from ldnsite.extensions import limiter
+from ldnsite.extensions import limiter, member_or_address_key
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -94,7 +94,7 @@ def verify(token: str):
 
 @bp.post("/verify/resend")
 @login_required
-@limiter.limit(limits.RESEND_PER_ACCOUNT, key_func=limits.current_user_key)
+@limiter.limit(limits.RESEND_PER_ACCOUNT, key_func=member_or_address_key)
 def resend_verification():
     form = ActionForm()
     if not form.validate_on_submit():

@@ -18,6 +18,7 @@ from datetime import timedelta
 from flask import current_app, g, session
 from sqlalchemy import delete
 
+from ldnsite.accounts.models import EndedSession
 from ldnsite.db import get_session, utcnow
 
 SID = "sid"
@@ -36,8 +37,6 @@ def _max_age() -> timedelta:
 
 def session_ended() -> bool:
     """True when this request's session was signed out or is older than the longest lifetime."""
-    from ldnsite.accounts.models import EndedSession
-
     if "_session_ended" in g:
         return g._session_ended
     sid, since = session.get(SID), session.get(SINCE)
@@ -52,8 +51,6 @@ def session_ended() -> bool:
 
 def end(user) -> None:
     """Sign-out: record this session as ended (a session from before ids existed ends all of them)."""
-    from ldnsite.accounts.models import EndedSession
-
     db = get_session()
     sid = session.get(SID)
     if isinstance(sid, str):

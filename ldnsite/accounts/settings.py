@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ldnsite.accounts import bp, limits, mail_prefs, passwords, sessions, validation
 from ldnsite.accounts.forms import ActionForm, ChangePasswordForm, DisplayNameForm, NotificationsForm
 from ldnsite.accounts.signin import rotate_session, sign_in
 from ldnsite.db import get_session
-from ldnsite.forum.models import Post
-from ldnsite.search.outbox import enqueue
 
 
 def _render_settings(notifications_form: NotificationsForm | None = None, status: int = 200):
@@ -93,7 +89,6 @@ def change_display_name():
                 db.rollback()
                 form.display_name.errors.append(validation.NAME_TAKEN)
                 return render_template("accounts/display_name.html", form=form), 422
-            reindex_posts(db, current_user.id)
             db.commit()
         flash("Your display name has been changed.", "success")
         return redirect(url_for("accounts.settings"))
@@ -134,8 +129,3 @@ def sign_out_everywhere():
     flash("You have been signed out on every device. Sign in again to go on.", "success")
     return redirect(url_for("accounts.login"))
 
-
-def reindex_posts(db: Session, user_id: int) -> None:
-    """Search results may show author names, so the member's posts are queued for the indexer."""
-    for post_id in db.scalars(select(Post.id).where(Post.author_id == user_id)):
-        enqueue(db, "post", post_id)

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, current_app
 from markupsafe import Markup
 
 from ldnsite.content.markdown import CITATION
@@ -20,8 +20,7 @@ def init_app(app: Flask) -> None:
     app.extensions["content"] = ContentStore(
         Path(app.config["CONTENT_DIR"]), reload_interval=app.config["CONTENT_RELOAD_INTERVAL"]
     )
-    # Other capabilities add (url, lastmod) sources to the sitemap and items to the home page.
-    app.extensions.setdefault("sitemap_sources", [])
+    # Other capabilities add (url, lastmod) sources to the sitemap (hooks.SITEMAP_SOURCES) and items to the home page.
     app.register_blueprint(bp)
     snapshot.register(check.content_cli)
     app.cli.add_command(check.content_cli)
@@ -39,8 +38,6 @@ def uncited(html: str) -> Markup:
 
 
 def store() -> ContentStore:
-    from flask import current_app
-
     return current_app.extensions["content"]
 
 

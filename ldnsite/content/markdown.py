@@ -15,15 +15,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import escape
 from mdit_py_plugins.container import container_plugin
 
-if TYPE_CHECKING:
-    from ldnsite.content.store import Page
+
+class PageText(Protocol):
+    """The fields of a content page (store.Page) this renderer reads; it writes the rendered ones back.
+
+    Why a protocol: the store calls the renderer, so the renderer must not import the store.
+    """
+
+    key_facts: list
+    evidence_line: str
+    safety: str
+    body_source: str
+    questions: list
+
+    def reference(self, key: str) -> Any: ...
 
 CITATION = re.compile(r"\[((?:@[\w:-]+(?:\s*;\s*)?)+)\]")
 # The level names and the hidden words a screen reader hears first (NHS.UK care card pattern).
@@ -84,7 +96,7 @@ class CareCard:
 class Citations:
     """Numbers `[@key]` against one page's references and gives each citation group an id, in page order."""
 
-    page: Page
+    page: PageText
     count: int = 0
     cited: list[str] = field(default_factory=list)
     first: dict[str, str] = field(default_factory=dict)  # reference key -> id of its first citation
@@ -219,7 +231,7 @@ def questions_list_html(questions: list[str]) -> str:
     return f'<ul class="questions">\n{items}</ul>\n'
 
 
-def render_page_markdown(page: Page) -> None:
+def render_page_markdown(page: PageText) -> None:
     cite = Citations(page)
     page.key_facts_html = [cite(_md.renderInline(str(f))) for f in page.key_facts]
     page.evidence_line_html = cite(_md.renderInline(page.evidence_line)) if page.evidence_line else ""

@@ -28,12 +28,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import textstat
 
-if TYPE_CHECKING:
-    from ldnsite.content.store import Page
+from ldnsite.content.store import ContentError, Page, parse_file
 
 # Failures above these, for the patterns readers meet first (the rest are reported only).
 CORE_LIMIT = 7.0
@@ -103,8 +101,6 @@ def table(rows: list[tuple[str, Reading]]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    from ldnsite.content.store import ContentError, parse_file
-
     if not argv:
         print("usage: python -m ldnsite.content.readability PAGE.md [...]", file=sys.stderr)
         return 2

@@ -7,9 +7,12 @@ from datetime import UTC, date, datetime
 from xml.sax.saxutils import escape as xml_escape
 
 from flask import Response, abort, current_app, redirect, render_template, url_for
+from sqlalchemy import text
 
+from ldnsite import hooks
 from ldnsite.content import bp, store
 from ldnsite.content.page_cache import cached_page
+from ldnsite.db import get_session
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def _newest(pages) -> float | None:
 @bp.get("/")
 def home():
     pages = store()
-    latest = current_app.extensions.get("latest_topics", lambda limit: [])(5)
+    latest = next((source(5) for source in hooks.registered(hooks.LATEST_TOPICS)), [])
     return render_template(
         "content/home.html",
         article=pages.get("low-dose-naltrexone"),
@@ -146,10 +149,6 @@ def about():
 
 @bp.get("/healthz")
 def healthz():
-    from sqlalchemy import text
-
-    from ldnsite.db import get_session
-
     try:
         get_session().execute(text("SELECT 1"))
     except Exception:
@@ -181,7 +180,7 @@ def sitemap():
     site = current_app.config["SITE_URL"]
     entries = [(site + "/", None), (site + url_for("content.treatments"), None), (site + url_for("content.conditions"), None)]
     entries += [(site + p.url, p.reviewed) for p in store().all()]
-    for source in current_app.extensions["sitemap_sources"]:
+    for source in hooks.registered(hooks.SITEMAP_SOURCES):
         entries += [(site + url, lastmod) for url, lastmod in source()]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for loc, lastmod in entries:

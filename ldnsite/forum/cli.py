@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ldnsite.db import get_session
+from ldnsite.forum.posting import purge_withdrawn
 
 forum_cli = AppGroup("forum", help="Forum maintenance.")
 
@@ -18,8 +19,6 @@ forum_cli = AppGroup("forum", help="Forum maintenance.")
 @forum_cli.command("purge-withdrawn")
 def purge_withdrawn_command() -> None:
     """Erase the text of posts their authors withdrew more than FORUM_WITHDRAWN_RETENTION_DAYS ago."""
-    from ldnsite.forum.posting import purge_withdrawn
-
     days = int(current_app.config["FORUM_WITHDRAWN_RETENTION_DAYS"])
     session = get_session()
     erased = purge_withdrawn(session, days)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from ldnsite.accounts.models import User
 from ldnsite.db import Base, utcnow
@@ -16,6 +29,19 @@ PENDING, PUBLISHED, REMOVED = "pending", "published", "removed"
 # Taken back by its author: shown as "withdrawn by its author"; the text stays for moderators for
 # FORUM_WITHDRAWN_RETENTION_DAYS (as /privacy says), then `flask forum purge-withdrawn` erases it.
 WITHDRAWN = "withdrawn"
+
+
+def topic_path(topic_id: int, post_id: int | None = None, *, find_page: bool = False) -> str:
+    """The address of a topic, or of a post in it (routes.topic serves it): the one place it is written.
+
+    Why not url_for: the indexer, the mail worker and the CLI build these
+    outside any request. With find_page, the topic page works out which of
+    its pages holds the post (`?post=`), as links in emails need.
+    """
+    path = f"/forum/t/{topic_id}"
+    if post_id is None:
+        return path
+    return f"{path}?post={post_id}#post-{post_id}" if find_page else f"{path}#post-{post_id}"
 
 
 class Topic(Base):
@@ -39,6 +65,15 @@ class Topic(Base):
 
     author: Mapped[User | None] = relationship()
     posts: Mapped[list[Post]] = relationship(back_populates="topic", order_by="Post.id")
+
+    @property
+    def url(self) -> str:
+        return topic_path(self.id)
+
+    @property
+    def first_post(self) -> Post | None:
+        """The opening post: the topic's first (lowest id) post, whatever its state."""
+        return object_session(self).scalar(select(Post).where(Post.topic_id == self.id).order_by(Post.id).limit(1))
 
 
 class Post(Base):
@@ -69,6 +104,35 @@ class Post(Base):
 
     topic: Mapped[Topic] = relationship(back_populates="posts")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+    @property
+    def url(self) -> str:
+        return topic_path(self.topic_id, self.id)
+
+    @property
+    def is_first(self) -> bool:
+        """Whether this is its topic's opening post: removing, restoring or approving it does the same to the topic."""
+        return first_post_id(object_session(self), self.topic_id) == self.id
+
+    @property
+    def is_public(self) -> bool:
+        """What anyone may read and search may show: a published post in a published topic."""
+        return self.status == PUBLISHED and self.topic.status == PUBLISHED
+
+
+def public_posts() -> ColumnElement[bool]:
+    """SQL for Post.is_public, for queries that join Topic: the one visibility rule search and the forum share."""
+    return (Post.status == PUBLISHED) & (Topic.status == PUBLISHED)
+
+
+def first_post_ids(topic_ids: list[int] | None = None) -> Select:
+    """(topic id, opening post id) rows: the one definition of a topic's opening post, in SQL."""
+    query = select(Post.topic_id, func.min(Post.id).label("post_id")).group_by(Post.topic_id)
+    return query if topic_ids is None else query.where(Post.topic_id.in_(topic_ids))
+
+
+def first_post_id(session: Session, topic_id: int) -> int | None:
+    return session.scalar(select(func.min(Post.id)).where(Post.topic_id == topic_id))
 
 
 class PostRevision(Base):

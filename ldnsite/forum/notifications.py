@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
 from ldnsite.forum.follows import follower_ids, unfollow_token
-from ldnsite.forum.models import PUBLISHED, Post, Topic
+from ldnsite.forum.models import PUBLISHED, Post, Topic, topic_path
+from ldnsite.mail import mailer
 
 EXCERPT_CHARS = 300
 
@@ -33,7 +34,7 @@ def _wants_mail(user: User) -> bool:
 
 def post_url(post: Post) -> str:
     """Absolute link to the post's topic, to the anchor of the post."""
-    return f"{current_app.config['SITE_URL']}/forum/t/{post.topic_id}?post={post.id}#post-{post.id}"
+    return current_app.config["SITE_URL"] + topic_path(post.topic_id, post.id, find_page=True)
 
 
 def notify_reply(session: Session, post: Post) -> int:
@@ -42,8 +43,6 @@ def notify_reply(session: Session, post: Post) -> int:
     Called when a post is published: at once for posts that are not held, and
     by moderation when it approves a held one.
     """
-    from ldnsite.mail import mailer  # the mail capability; imported late so forum loads without it
-
     if post.status != PUBLISHED:
         return 0
     topic = post.topic if post.topic is not None else session.get(Topic, post.topic_id)

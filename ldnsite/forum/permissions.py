@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from ldnsite.accounts.models import User
+from ldnsite.accounts.models import Suspension, User
+from ldnsite.accounts.suspensions import active_suspension
 from ldnsite.db import utcnow
 from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, Topic
-from ldnsite.moderation.models import Suspension
-from ldnsite.moderation.suspensions import active_suspension
 
 UNVERIFIED = "Confirm your email address before you post or report: use the link in the email we sent you when you registered."
 LOCKED = "This topic is locked, so no new replies can be added. You can still read it, or start a new topic."

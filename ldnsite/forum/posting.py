@@ -13,17 +13,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
-from ldnsite.forum import crisis
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, WITHDRAWN, Post, PostRevision, Report, Topic, TopicFollow
+from ldnsite.forum import crisis, screening
+from ldnsite.forum.changes import changed
+from ldnsite.forum.models import (
+    PENDING,
+    PUBLISHED,
+    REMOVED,
+    WITHDRAWN,
+    Post,
+    PostRevision,
+    Report,
+    Topic,
+    TopicFollow,
+)
 from ldnsite.forum.notifications import notify_reply
-from ldnsite.moderation import watched_words
+from ldnsite.mail.mailer import cancel
 from ldnsite.sanitising.posts import render_post
-from ldnsite.search.outbox import enqueue
 
 _URL = re.compile(r"(https?://|www\.)", re.I)
 DUPLICATE_WINDOW = timedelta(seconds=60)
@@ -111,7 +121,7 @@ def create_topic(session: Session, user: User, title: str, source: str, page_slu
                  key: str | None = None) -> tuple[Topic, Post]:
     match = _watched(session, user, title, source)
     body_html = render_post(source)
-    held = should_hold(session, user, source, body_html) or (match is not None and match.action == watched_words.HOLD)
+    held = should_hold(session, user, source, body_html) or (match is not None and match.action == screening.HOLD)
     now = utcnow()
     topic = Topic(title=title, author_id=user.id, page_slug=page_slug or None, status=PENDING if held else PUBLISHED,
                   created_at=now, last_activity_at=now)
@@ -123,15 +133,15 @@ def create_topic(session: Session, user: User, title: str, source: str, page_slu
     session.flush()
     session.add(TopicFollow(user_id=user.id, topic_id=topic.id, created_at=now))  # the author follows from the start
     session.flush()
-    enqueue(session, "topic", topic.id)
-    enqueue(session, "post", post.id)
+    changed(session, "topic", topic.id)
+    changed(session, "post", post.id)
     return topic, post
 
 
 def create_reply(session: Session, user: User, topic: Topic, source: str, key: str | None = None) -> Post:
     match = _watched(session, user, source)
     body_html = render_post(source)
-    held = should_hold(session, user, source, body_html) or (match is not None and match.action == watched_words.HOLD)
+    held = should_hold(session, user, source, body_html) or (match is not None and match.action == screening.HOLD)
     now = utcnow()
     post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
                 status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
@@ -141,7 +151,7 @@ def create_reply(session: Session, user: User, topic: Topic, source: str, key: s
     if not held:
         topic.last_activity_at = now
     session.flush()
-    enqueue(session, "post", post.id)
+    changed(session, "post", post.id)
     if post.status == PUBLISHED:
         notify_reply(session, post)
     return post
@@ -152,11 +162,11 @@ class Refused(ValueError):
 
 
 def _watched(session: Session, user: User, *texts: str | None):
-    """The strongest watched word in the texts; moderators' own posts are not checked."""
+    """The strongest screening answer for the texts (watched words); moderators' own posts are not checked."""
     if user.is_moderator:
         return None
-    match = watched_words.strongest_match(session, *texts)
-    if match is not None and match.action == watched_words.REFUSE:
+    match = screening.screen(session, texts)
+    if match is not None and match.action == screening.REFUSE:
         raise Refused(match.refusal)
     return match
 
@@ -186,13 +196,13 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
         return EditResult(saved=False)
     if source == old_source:
         return EditResult(saved=True)
-    match = None if user.is_moderator else watched_words.newly_used(session, (old_source,), (source,))
-    if match is not None and match.action == watched_words.REFUSE:
+    match = None if user.is_moderator else screening.screen(session, (source,), before=(old_source,))
+    if match is not None and match.action == screening.REFUSE:
         raise Refused(match.refusal)
     body_html = render_post(source)
     adds_link = link_count(source, body_html) > link_count(old_source, old_html)
     rehold = expected == PUBLISHED and (
-        (adds_link and under_review(session, user)) or (match is not None and match.action == watched_words.HOLD)
+        (adds_link and under_review(session, user)) or (match is not None and match.action == screening.HOLD)
     )
     values = {"body_source": source, "body_html": body_html, "edited_at": utcnow()}
     if match is not None:
@@ -209,21 +219,16 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
         session.rollback()
         return EditResult(saved=False)
     session.add(PostRevision(post_id=post.id, body_source=old_source, body_html=old_html))
-    first = is_first_post(session, post)
+    first = post.is_first
     if rehold and first:
         session.execute(update(Topic).where(Topic.id == post.topic_id, Topic.status == PUBLISHED).values(status=PENDING),
                         execution_options={"synchronize_session": False})
     session.flush()
     session.expire(post)
-    enqueue(session, "post", post.id)
+    changed(session, "post", post.id)
     if first:
-        enqueue(session, "topic", post.topic_id)
+        changed(session, "topic", post.topic_id)
     return EditResult(saved=True, held=rehold)
-
-
-def is_first_post(session: Session, post: Post) -> bool:
-    first = session.scalar(select(func.min(Post.id)).where(Post.topic_id == post.topic_id))
-    return first == post.id
 
 
 def withdraw_post(session: Session, post: Post, user: User) -> bool:
@@ -232,8 +237,6 @@ def withdraw_post(session: Session, post: Post, user: User) -> bool:
     Why not a delete: moderators may need the text for a while (a report, an
     appeal), as /privacy says; readers see only that its author withdrew it.
     """
-    from ldnsite.mail.mailer import cancel
-
     if post.author_id != user.id:
         return False
     now = utcnow()
@@ -251,15 +254,13 @@ def withdraw_post(session: Session, post: Post, user: User) -> bool:
         execution_options={"synchronize_session": False},
     )
     cancel(session, f"reply:{post.id}:")
-    enqueue(session, "post", post.id)
+    changed(session, "post", post.id)
     session.expire(post)
     return True
 
 
 def purge_withdrawn(session: Session, older_than_days: int) -> int:
     """Erase the text of posts withdrawn more than `older_than_days` ago, and their earlier versions."""
-    from sqlalchemy import delete
-
     cutoff = utcnow() - timedelta(days=older_than_days)
     ids = list(session.scalars(select(Post.id).where(Post.status == WITHDRAWN, Post.withdrawn_at < cutoff,
                                                      Post.body_source != "")))

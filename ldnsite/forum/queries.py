@@ -7,27 +7,11 @@ filtering in SQL keeps pagination honest.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from ldnsite.forum.models import PENDING, PUBLISHED, Post, Topic
-
-PER_PAGE = 20
-
-
-@dataclass
-class Paged:
-    items: list
-    page: int
-    pages: int
-    total: int
-
-
-def _pages(total: int) -> int:
-    return max(1, math.ceil(total / PER_PAGE))
+from ldnsite.forum.models import PENDING, PUBLISHED, Post, Topic, topic_path
+from ldnsite.paging import PER_PAGE, Paginated, offset, page_count
 
 
 def _viewer(user) -> tuple[int | None, bool]:
@@ -52,11 +36,11 @@ def visible_posts_clause(user) -> ColumnElement[bool]:
     return or_(Post.status != PENDING, own_pending)
 
 
-def topic_list(session: Session, user, page: int) -> Paged | None:
+def topic_list(session: Session, user, page: int) -> Paginated | None:
     """Topics, latest activity first, each with its count of published posts. None if the page does not exist."""
     where = visible_topics_clause(user)
     total = session.scalar(select(func.count()).select_from(Topic).where(where)) or 0
-    pages = _pages(total)
+    pages = page_count(total)
     if page < 1 or page > pages:
         return None
     counts = (
@@ -69,22 +53,22 @@ def topic_list(session: Session, user, page: int) -> Paged | None:
         .options(selectinload(Topic.author))
         .order_by(Topic.last_activity_at.desc(), Topic.id.desc())
         .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
+        .offset(offset(page))
     ).all()
-    return Paged(items=[(topic, count) for topic, count in rows], page=page, pages=pages, total=total)
+    return Paginated(items=[(topic, count) for topic, count in rows], page=page, pages=pages, total=total)
 
 
-def topic_posts(session: Session, user, topic: Topic, page: int) -> Paged | None:
+def topic_posts(session: Session, user, topic: Topic, page: int) -> Paginated | None:
     where = (Post.topic_id == topic.id) & visible_posts_clause(user)
     total = session.scalar(select(func.count()).select_from(Post).where(where)) or 0
-    pages = _pages(total)
+    pages = page_count(total)
     if page < 1 or page > pages:
         return None
     posts = session.scalars(
         select(Post).where(where).options(selectinload(Post.author)).order_by(Post.id)
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE).offset(offset(page))
     ).all()
-    return Paged(items=list(posts), page=page, pages=pages, total=total)
+    return Paginated(items=list(posts), page=page, pages=pages, total=total)
 
 
 def page_of_post(session: Session, user, post: Post) -> int:
@@ -104,7 +88,7 @@ def latest_topics(session: Session, limit: int = 5) -> list[Topic]:
 
 def sitemap_entries(session: Session) -> list[tuple[str, object]]:
     rows = session.execute(select(Topic.id, Topic.last_activity_at).where(Topic.status == PUBLISHED).order_by(Topic.id))
-    return [(f"/forum/t/{tid}", last) for tid, last in rows]
+    return [(topic_path(tid), last) for tid, last in rows]
 
 
 def page_discussion(session: Session, slug: str) -> Topic | None:

@@ -7,19 +7,19 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask import session as flask_session
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from ldnsite.accounts.suspensions import active_suspension
 from ldnsite.db import get_session
-from ldnsite.extensions import csrf, limiter
+from ldnsite.extensions import csrf, limiter, member_or_address_key
 from ldnsite.forum import bp, follows, permissions, posting, queries
 from ldnsite.forum.forms import AT_RISK, BODY_MAX, ActionOnlyForm, EditForm, ReplyForm, ReportForm, TopicForm
 from ldnsite.forum.models import PUBLISHED, Post, Report, Topic
-from ldnsite.moderation.suspensions import active_suspension
+from ldnsite.paging import page_arg
 from ldnsite.sanitising.posts import render_post
 from ldnsite.security.errors import render_error
 
@@ -53,13 +53,6 @@ LANDING_KEY = "forum_landing"
 HONEYPOT_MESSAGE = "Your post could not be accepted. If you are a person, please leave the last field empty and try again."
 
 
-def _rate_key() -> str:
-    """Per member where signed in (a shared address must not lock out a household); per address otherwise."""
-    if current_user.is_authenticated:
-        return f"member:{current_user.id}"
-    return get_remote_address()
-
-
 def _created(response) -> bool:
     """Only successful submissions count: a preview or a form sent back with errors costs nothing."""
     return response.status_code in (302, 303)
@@ -67,7 +60,7 @@ def _created(response) -> bool:
 
 post_limit = limiter.shared_limit(
     lambda: current_app.config["FORUM_POST_RATE_LIMIT"],
-    scope="forum-post", key_func=_rate_key, methods=["POST"], deduct_when=_created,
+    scope="forum-post", key_func=member_or_address_key, methods=["POST"], deduct_when=_created,
     error_message="You have posted a lot in a short time. Please wait a while, then try again: your text was not saved, "
                   "so copy it somewhere first if you want to keep it.",
 )
@@ -77,13 +70,13 @@ def _not_a_preview() -> bool:
 
 preview_limit = limiter.shared_limit(
     lambda: current_app.config["FORUM_PREVIEW_RATE_LIMIT"],
-    scope="forum-preview", key_func=_rate_key, methods=["POST"], exempt_when=_not_a_preview,
+    scope="forum-preview", key_func=member_or_address_key, methods=["POST"], exempt_when=_not_a_preview,
     error_message="You have asked for a lot of previews in a short time. Please wait a minute, then try again: "
                   "your text was not saved, so copy it somewhere first if you want to keep it.",
 )
 report_limit = limiter.shared_limit(
     lambda: current_app.config["FORUM_REPORT_RATE_LIMIT"],
-    scope="forum-report", key_func=_rate_key, methods=["POST"], deduct_when=_created,
+    scope="forum-report", key_func=member_or_address_key, methods=["POST"], deduct_when=_created,
     error_message="You have sent a lot of reports in a short time. Please wait a while before you send another. "
                   "The moderators have the reports you already sent.",
 )
@@ -213,7 +206,7 @@ def _editor_response(template: str, form, status_if_valid: int = 200, **context)
 @bp.get("/")
 def index():
     session = get_session()
-    listing = queries.topic_list(session, current_user, request.args.get("page", 1, type=int))
+    listing = queries.topic_list(session, current_user, page_arg())
     if listing is None:
         abort(404)
     return render_template("forum/index.html", listing=listing, suspension=_my_suspension(session))
@@ -228,7 +221,7 @@ def rules():
 def topic(topic_id: int):
     session = get_session()
     topic = _topic_or_404(session, topic_id)
-    page = request.args.get("page", type=int)
+    page = page_arg(default=None)
     if page is None:
         page = 1
         wanted = session.get(Post, request.args.get("post", 0, type=int) or 0)
@@ -428,7 +421,7 @@ def withdraw(post_id: int):
         session.commit()
         return land_on(post, WITHDRAWN_MESSAGE)
     return render_template("forum/withdraw.html", form=form, post=post, topic=post.topic,
-                           is_first=posting.is_first_post(session, post),
+                           is_first=post.is_first,
                            days=current_app.config["FORUM_WITHDRAWN_RETENTION_DAYS"])
 
 

@@ -17,16 +17,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ldnsite.accounts.models import User
+from ldnsite.accounts.models import Suspension, User
+from ldnsite.accounts.suspensions import active_condition, active_suspension
 from ldnsite.db import utcnow
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
-from ldnsite.moderation.models import ModerationLog, Suspension
-from ldnsite.moderation.suspensions import active_condition, active_suspension
-from ldnsite.search.outbox import enqueue
+from ldnsite.forum.changes import changed
+from ldnsite.forum.crisis import normalise
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic, first_post_id
+from ldnsite.forum.notifications import notify_reply
+from ldnsite.mail.mailer import cancel, queue
+from ldnsite.moderation.models import ModerationLog, WatchedWord
+from ldnsite.moderation.watched_words import ACTION_LABELS
 
 NO_SYNC = {"synchronize_session": False}
 
@@ -47,10 +51,6 @@ def log_action(session: Session, moderator: User, action: str, target_type: str,
     session.add(entry)
     session.flush()  # the id names the entry in mail dedupe keys
     return entry
-
-
-def first_post_id(session: Session, topic_id: int) -> int | None:
-    return session.scalar(select(func.min(Post.id)).where(Post.topic_id == topic_id))
 
 
 def _move_post(session: Session, post_id: int, from_states: tuple[str, ...], values: dict) -> str | None:
@@ -78,8 +78,6 @@ def _current_status(session: Session, post_id: int) -> str | None:
 
 
 def _cancel_reply_mail(session: Session, post_ids: list[int]) -> None:
-    from ldnsite.mail.mailer import cancel
-
     for pid in post_ids:
         cancel(session, f"reply:{pid}:")
 
@@ -89,8 +87,6 @@ def _mail_author(session: Session, user_id: int | None, *, subject: str, templat
     author = session.get(User, user_id) if user_id else None
     if author is None or not author.email or author.deleted_at is not None:
         return
-    from ldnsite.mail.mailer import queue
-
     queue(session, to=author.email, subject=subject, template=template,
           context={"display_name": author.display_name, **context}, category="moderation", dedupe_key=key)
 
@@ -118,13 +114,13 @@ def _give_up_taken_page_slot(session: Session, topic_id: int) -> None:
 
 
 def _reindex_topic(session: Session, topic_id: int) -> None:
-    enqueue(session, "topic", topic_id)
+    changed(session, "topic", topic_id)
     for pid in _topic_post_ids(session, topic_id):
-        enqueue(session, "post", pid)
+        changed(session, "post", pid)
 
 
 def _post_url(post: Post) -> str:
-    return f"{current_app.config['SITE_URL']}/forum/t/{post.topic_id}#post-{post.id}"
+    return current_app.config["SITE_URL"] + post.url
 
 
 # ---- posts ---------------------------------------------------------------------------------
@@ -156,7 +152,7 @@ def remove_post(session: Session, post: Post, moderator: User, reason: str) -> O
                  "post_url": _post_url(post), "excerpt": post.body_source[:300]},
         key=f"moderation:{entry.id}",
     )
-    enqueue(session, "post", post.id)
+    changed(session, "post", post.id)
     if topic_removed:
         _reindex_topic(session, post.topic_id)
     session.commit()
@@ -186,7 +182,7 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
         context={"topic_title": post.topic.title, "post_url": _post_url(post), "held": target == PENDING},
         key=f"moderation:{entry.id}",
     )
-    enqueue(session, "post", post.id)
+    changed(session, "post", post.id)
     if topic_restored:
         _reindex_topic(session, post.topic_id)
     session.commit()
@@ -211,18 +207,12 @@ def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
     log_action(session, moderator, "approve", "post", post.id, previous=PENDING, new=PUBLISHED)
     session.refresh(post)
     if not is_first:
-        _notify_reply(session, post)
-    enqueue(session, "post", post.id)
+        notify_reply(session, post)
+    changed(session, "post", post.id)
     if topic_published:
-        enqueue(session, "topic", post.topic_id)
+        changed(session, "topic", post.topic_id)
     session.commit()
     return Outcome(True, "Post approved and published.")
-
-
-def _notify_reply(session: Session, post: Post) -> None:
-    from ldnsite.forum.notifications import notify_reply
-
-    notify_reply(session, post)
 
 
 def dismiss_reports(session: Session, post: Post, moderator: User) -> Outcome:
@@ -261,7 +251,7 @@ def lock_topic(session: Session, topic: Topic, moderator: User) -> Outcome:
     if result.rowcount == 0:
         session.rollback()
         return Outcome(False, "This topic was already locked. Nothing changed.")
-    enqueue(session, "topic", topic.id)
+    changed(session, "topic", topic.id)
     log_action(session, moderator, "lock", "topic", topic.id, previous="open", new="locked")
     session.commit()
     return Outcome(True, "Topic locked. Members can read it but not reply.")
@@ -274,7 +264,7 @@ def unlock_topic(session: Session, topic: Topic, moderator: User) -> Outcome:
     if result.rowcount == 0:
         session.rollback()
         return Outcome(False, "This topic was not locked. Nothing changed.")
-    enqueue(session, "topic", topic.id)
+    changed(session, "topic", topic.id)
     log_action(session, moderator, "unlock", "topic", topic.id, previous="locked", new="open")
     session.commit()
     return Outcome(True, "Topic unlocked. Members can reply again.")
@@ -345,10 +335,6 @@ def change_role(session: Session, member: User, admin: User, role: str) -> Outco
 
 
 def add_watched_word(session: Session, moderator: User, phrase: str, action: str, message: str | None) -> Outcome:
-    from ldnsite.forum.crisis import normalise
-    from ldnsite.moderation.models import WatchedWord
-    from ldnsite.moderation.watched_words import ACTION_LABELS
-
     key = normalise(phrase)
     if session.scalar(select(WatchedWord.id).where(WatchedWord.key == key)) is not None:
         session.rollback()
@@ -369,10 +355,6 @@ def add_watched_word(session: Session, moderator: User, phrase: str, action: str
 
 
 def remove_watched_word(session: Session, moderator: User, word_id: int) -> Outcome:
-    from sqlalchemy import delete
-
-    from ldnsite.moderation.models import WatchedWord
-
     word = session.get(WatchedWord, word_id)
     if word is None:
         session.rollback()

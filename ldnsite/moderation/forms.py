@@ -8,6 +8,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ldnsite.accounts.models import ROLES
+from ldnsite.forum.crisis import normalise
+from ldnsite.moderation.watched_words import ACTIONS
 
 OTHER = "Other"
 # Standard reasons, so the log can be read and counted; free text adds the particulars.
@@ -134,13 +136,9 @@ class WatchedWordForm(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from ldnsite.moderation.watched_words import ACTIONS
-
         self.action.choices = _choices(ACTIONS)
 
     def validate_phrase(self, field) -> None:
-        from ldnsite.forum.crisis import normalise
-
         field.data = " ".join((field.data or "").split())
         if not normalise(field.data):
             raise ValidationError("Enter a word or phrase with at least one letter or number")

@@ -1,4 +1,7 @@
-"""Moderation: the append-only action log and member suspensions.
+"""Moderation: the append-only action log and the watched words.
+
+Suspensions live with accounts (ldnsite/accounts/models.py): the forum asks
+whether a member is suspended, and the forum sits below moderation.
 
 Why the log guards itself in three layers: moderators are accountable through
 it, so nothing in the application may rewrite history. The ORM refuses to
@@ -37,22 +40,6 @@ class ModerationLog(Base):
     new_state: Mapped[str | None] = mapped_column(String(16))
 
     moderator: Mapped[User | None] = relationship(foreign_keys=[moderator_id])
-
-
-class Suspension(Base):
-    __tablename__ = "suspensions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    ends_at: Mapped[datetime | None] = mapped_column(DateTime)  # NULL: indefinite
-    lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
-    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-    moderator: Mapped[User | None] = relationship(foreign_keys=[moderator_id])
-    lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])
 
 
 class WatchedWord(Base):

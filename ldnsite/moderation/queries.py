@@ -7,32 +7,19 @@ gathering it for a whole page in a few grouped queries keeps the queue fast.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import url_for
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ldnsite.accounts.models import User
+from ldnsite.accounts.models import Suspension, User
+from ldnsite.accounts.suspensions import active_condition, ending_last
 from ldnsite.forum.forms import AT_RISK
-from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic
-from ldnsite.moderation.models import ModerationLog, Suspension
-from ldnsite.moderation.suspensions import active_condition, ending_last
-
-PER_PAGE = 20
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    pages: int
-    total: int
-
-
-def page_count(total: int, per_page: int = PER_PAGE) -> int:
-    return max(1, math.ceil(total / per_page))
+from ldnsite.forum.models import PENDING, PUBLISHED, REMOVED, Post, Report, Topic, first_post_ids, topic_path
+from ldnsite.moderation.models import ModerationLog, WatchedWord
+from ldnsite.paging import PER_PAGE, Paginated, offset, page_count
 
 
 @dataclass
@@ -70,7 +57,7 @@ def _queue_condition(reports):
                                                   Post.flag_reason.is_not(None))))
 
 
-def queue_page(session: Session, page: int) -> Page:
+def queue_page(session: Session, page: int) -> Paginated:
     """Urgent posts first (someone may be at risk), then held and reported posts, oldest first:
     a held post by when it was written, a reported one by its first open report."""
     reports = _open_reports()
@@ -85,13 +72,13 @@ def queue_page(session: Session, page: int) -> Page:
         .options(selectinload(Post.topic), selectinload(Post.author))
         .order_by(urgent_first, flagged_at, Post.id)
         .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
+        .offset(offset(page))
     ).all()
     urgent_ids = {post.id for post, _, rank in rows if rank == 0}
     rows = [(post, flagged) for post, flagged, _ in rows]
     post_ids = [post.id for post, _ in rows]
     topic_ids = {post.topic_id for post, _ in rows}
-    firsts = set(session.scalars(select(func.min(Post.id)).where(Post.topic_id.in_(topic_ids)).group_by(Post.topic_id))) if rows else set()
+    firsts = {pid for _, pid in session.execute(first_post_ids(list(topic_ids)))} if rows else set()
     open_reports: dict[int, list[Report]] = {}
     if post_ids:
         for report in session.scalars(
@@ -107,7 +94,7 @@ def queue_page(session: Session, page: int) -> Page:
             report.reporter_name = reporters.get(report.reporter_id)  # type: ignore[attr-defined]
         items.append(QueueItem(post=post, flagged_at=flagged, is_first=post.id in firsts, reports=item_reports,
                                history=histories.get(post.author_id, AuthorHistory()), urgent=post.id in urgent_ids))
-    return Page(items=items, page=page, pages=page_count(total), total=total)
+    return Paginated(items=items, page=page, pages=page_count(total), total=total)
 
 
 def _users(session: Session, ids: set[int]) -> dict[int, str]:
@@ -155,7 +142,7 @@ def member_suspensions(session: Session, user_id: int) -> list[Suspension]:
     ))
 
 
-def member_search(session: Session, q: str, page: int) -> Page:
+def member_search(session: Session, q: str, page: int) -> Paginated:
     query = select(User).where(User.deleted_at.is_(None))
     if q:
         pattern = "%" + q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -163,8 +150,8 @@ def member_search(session: Session, q: str, page: int) -> Page:
         query = query.where(or_(User.display_name_key.like(pattern, escape="\\"), func.lower(User.display_name).like(pattern, escape="\\"),
                                 User.email.like(pattern, escape="\\")))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    users = list(session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
-    return Page(items=users, page=page, pages=page_count(total), total=total)
+    users = list(session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset(offset(page))))
+    return Paginated(items=users, page=page, pages=page_count(total), total=total)
 
 
 # ---- the log -------------------------------------------------------------------------------
@@ -203,7 +190,7 @@ def log_moderators(session: Session) -> list[tuple[int, str]]:
 
 
 def log_page(session: Session, page: int, moderator_id: int | None, action: str | None,
-             target: tuple[str, int] | None = None) -> Page:
+             target: tuple[str, int] | None = None) -> Paginated:
     query = select(ModerationLog)
     if moderator_id is not None:
         query = query.where(ModerationLog.moderator_id == moderator_id)
@@ -214,9 +201,9 @@ def log_page(session: Session, page: int, moderator_id: int | None, action: str 
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     entries = list(session.scalars(
         query.options(selectinload(ModerationLog.moderator)).order_by(ModerationLog.id.desc())
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE).offset(offset(page))
     ))
-    return Page(items=describe(session, entries), page=page, pages=page_count(total), total=total)
+    return Paginated(items=describe(session, entries), page=page, pages=page_count(total), total=total)
 
 
 def member_log(session: Session, user_id: int, limit: int = 50) -> list[LogRow]:
@@ -251,17 +238,17 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
             author = users.get(post.author_id, "a deleted member") if post.author_id else "a deleted member"
             text = (f"Post by {author} from {post.created_at:%-d %b %Y %H:%M} "
                     f"in “{topics.get(post.topic_id, 'unknown topic')}”")
-            url = f"/forum/t/{post.topic_id}#post-{post.id}"
+            url = post.url
         elif e.target_type == "topic":
             starter = topic_authors.get(e.target_id)
             text = f"Topic “{topics.get(e.target_id, e.target_id)}” started by {users.get(starter, 'a deleted member')}"
-            url = f"/forum/t/{e.target_id}"
+            url = topic_path(e.target_id)
         elif e.target_type == "watched_word":
             text = f"Watched word {e.reason or e.target_id}"
-            url = "/moderation/words"
+            url = url_for("moderation.words")
         elif e.target_type == "user":
             text = f"Member {users.get(e.target_id, e.target_id)}"
-            url = f"/moderation/u/{e.target_id}"
+            url = url_for("moderation.member", user_id=e.target_id)
         else:
             text = f"{e.target_type} {e.target_id}"
         rows.append(LogRow(entry=e, label=ACTION_LABELS.get(e.action, e.action), target_label=text, target_url=url))
@@ -269,8 +256,6 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
 
 
 def watched_words(session: Session) -> list:
-    from ldnsite.moderation.models import WatchedWord
-
     return list(session.scalars(select(WatchedWord).options(selectinload(WatchedWord.created_by))
                                 .order_by(WatchedWord.key)))
 

@@ -11,24 +11,26 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ldnsite.accounts.models import ROLES, User
+from ldnsite.accounts.suspensions import active_suspension
 from ldnsite.db import get_session
 from ldnsite.forum.models import REMOVED, Post, Topic
 from ldnsite.moderation import actions, bp, queries
 from ldnsite.moderation.access import admin_required, moderator_required
-from ldnsite.moderation.forms import ActionForm, LogFilterForm, RemoveForm, RoleForm, SuspendForm, WatchedWordForm
+from ldnsite.moderation.forms import (
+    ActionForm,
+    LogFilterForm,
+    MemberSearchForm,
+    RemoveForm,
+    RoleForm,
+    SuspendForm,
+    WatchedWordForm,
+)
 from ldnsite.moderation.models import ModerationLog, WatchedWord
-from ldnsite.moderation.suspensions import active_suspension
 from ldnsite.moderation.watched_words import ACTION_LABELS
+from ldnsite.paging import page_arg
 from ldnsite.security.redirects import safe_next
 
 UNPROCESSABLE = 422
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, "The page number must be a whole number, 1 or more.")
-    return int(raw)
 
 
 def _get_or_404(model, ident: int):
@@ -74,7 +76,7 @@ def queue_remove_form(post: Post) -> RemoveForm:
 @moderator_required
 def queue():
     session = get_session()
-    page = _page_arg()
+    page = page_arg()
     result = queries.queue_page(session, page)
     if page > result.pages:
         abort(404)
@@ -98,7 +100,7 @@ def remove(post_id: int):
         status = UNPROCESSABLE
     else:
         status = 200
-    is_first = actions.first_post_id(session, post.topic_id) == post.id
+    is_first = post.is_first
     replies = queries.reply_count(session, post.topic_id) if is_first else 0
     return render_template("moderation/remove.html", post=post, form=form, next=_next(""),
                            is_first=is_first, replies=replies), status
@@ -136,7 +138,7 @@ def dismiss(post_id: int):
 def lock(topic_id: int):
     topic = _get_or_404(Topic, topic_id)
     _require_action_form()
-    return _report(actions.lock_topic(get_session(), topic, _moderator()), f"/forum/t/{topic.id}")
+    return _report(actions.lock_topic(get_session(), topic, _moderator()), topic.url)
 
 
 @bp.post("/t/<int:topic_id>/unlock")
@@ -144,7 +146,7 @@ def lock(topic_id: int):
 def unlock(topic_id: int):
     topic = _get_or_404(Topic, topic_id)
     _require_action_form()
-    return _report(actions.unlock_topic(get_session(), topic, _moderator()), f"/forum/t/{topic.id}")
+    return _report(actions.unlock_topic(get_session(), topic, _moderator()), topic.url)
 
 
 # ---- members -------------------------------------------------------------------------------
@@ -219,10 +221,8 @@ def role(user_id: int):
 @bp.get("/users")
 @moderator_required
 def members():
-    from ldnsite.moderation.forms import MemberSearchForm
-
     form = MemberSearchForm(request.args)
-    page = _page_arg()
+    page = page_arg()
     q = (form.q.data or "").strip()[:254] if form.validate() else ""
     result = queries.member_search(get_session(), q, page)
     return render_template("moderation/members.html", form=form, q=q, result=result)
@@ -237,7 +237,7 @@ def log():
     session = get_session()
     form = LogFilterForm(request.args)
     form.set_choices(queries.log_moderators(session), queries.ACTION_LABELS)
-    page = _page_arg()
+    page = page_arg()
     if not form.validate():
         return render_template("moderation/log.html", form=form, result=None, filters={}), 400
     filters = {k: v for k, v in (("moderator", form.moderator.data), ("action", form.action.data)) if v}
@@ -277,8 +277,3 @@ def remove_word(word_id: int):
                                            ModerationLog.target_id == word_id).limit(1)) is None:
         abort(404)  # never existed; one removed already gets "already removed" below (a second click)
     return _report(actions.remove_watched_word(get_session(), _moderator(), word_id), url_for(".words"))
-
-
-def topic_first_post(topic: Topic) -> int | None:
-    """Used by the topic controls: restoring a removed topic means restoring its first post."""
-    return get_session().scalar(select(Post.id).where(Post.topic_id == topic.id).order_by(Post.id).limit(1))

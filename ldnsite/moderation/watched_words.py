@@ -15,17 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ldnsite.forum.crisis import normalise
+from ldnsite.forum.screening import FLAG, HOLD, REFUSE, STRENGTH
 from ldnsite.moderation.models import WatchedWord
 
-HOLD, REFUSE, FLAG = "hold", "refuse", "flag"
 ACTIONS = (
     (HOLD, "Hold the post for a moderator to approve"),
     (REFUSE, "Refuse the post, with a message to the member"),
     (FLAG, "Publish the post, and flag it for a moderator to look at"),
 )
 ACTION_LABELS = {HOLD: "Hold for review", REFUSE: "Refuse with a message", FLAG: "Flag for a moderator"}
-# When several watched words match, the strongest action applies.
-_STRENGTH = {REFUSE: 3, HOLD: 2, FLAG: 1}
 DEFAULT_REFUSAL = "Your post uses a word or phrase that is not allowed in the forum. Please change it and try again."
 
 
@@ -59,7 +57,7 @@ def strongest_match(session: Session, *texts: str | None, words: list[WatchedWor
     found = [w for w in words if any(_contains(f, w.key) for f in folded)]
     if not found:
         return None
-    return Match(max(found, key=lambda w: (_STRENGTH.get(w.action, 0), -w.id)))
+    return Match(max(found, key=lambda w: (STRENGTH.get(w.action, 0), -w.id)))
 
 
 def newly_used(session: Session, old_texts: tuple[str | None, ...], new_texts: tuple[str | None, ...]) -> Match | None:
@@ -68,3 +66,10 @@ def newly_used(session: Session, old_texts: tuple[str | None, ...], new_texts: t
     old = [normalise(t) for t in old_texts if t]
     added = [w for w in words if not any(_contains(f, w.key) for f in old)]
     return strongest_match(session, *new_texts, words=added)
+
+
+def screen(session: Session, texts: tuple[str | None, ...], before: tuple[str | None, ...] | None) -> Match | None:
+    """The forum's post screen (hooks.POST_SCREENS): for an edit (`before` given), only words it adds count."""
+    if before is not None:
+        return newly_used(session, before, texts)
+    return strongest_match(session, *texts)

@@ -13,6 +13,9 @@ import logging
 from flask import Blueprint, Flask, current_app
 from sqlalchemy import event
 
+from ldnsite import hooks
+from ldnsite.search.outbox import PENDING_FLAG, enqueue
+
 bp = Blueprint("search", __name__)
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,8 @@ def init_app(app: Flask) -> None:
         _index_after_commit(app, indexer)
     app.extensions["search_indexer"] = indexer
     app.extensions["search"] = SearchService(engine)
+    # The forum (below search) says when a topic or post changed; the outbox row it leaves is indexed after the commit.
+    hooks.register(app, hooks.FORUM_CHANGED, enqueue)
     app.register_blueprint(bp)
     app.cli.add_command(cli.index_cli)
 
@@ -64,8 +69,6 @@ def _index_after_commit(app: Flask, indexer) -> None:
     If this fails or the process dies first, the rows stay in the outbox for
     the next commit's sync or `flask index sync`: nothing is lost.
     """
-    from ldnsite.search.outbox import PENDING_FLAG
-
     maker = app.extensions["db_sessionmaker"]
 
     def after_commit(session) -> None:

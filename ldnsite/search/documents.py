@@ -17,11 +17,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from ldnsite.content.store import ContentStore, Page
-from ldnsite.forum.models import PUBLISHED, Post, Topic
+from ldnsite.forum.models import PUBLISHED, Post, Topic, first_post_ids
 
 CITATION = re.compile(r'\s*<sup class="cite">.*?</sup>', re.S)
 BLOCK_TAG = re.compile(r"</?(?:p|li|ul|ol|h[1-6]|div|tr|td|th|table|br|blockquote|pre|section|dd|dt)\b[^>]*>", re.I)
@@ -79,10 +79,6 @@ def page_document(store: ContentStore, page: Page) -> dict:
     return doc
 
 
-def opening_post(session: Session, topic_id: int) -> Post | None:
-    return session.scalars(select(Post).where(Post.topic_id == topic_id).order_by(Post.id).limit(1)).first()
-
-
 def topic_document(store: ContentStore, topic: Topic, opening: Post | None) -> dict:
     body = html_to_text(opening.body_html) if opening is not None and opening.status == PUBLISHED else ""
     conditions = ""
@@ -119,9 +115,7 @@ def post_document(post: Post) -> dict:
 
 def forum_documents(session: Session, store: ContentStore, batch: int = 2000) -> Iterator[dict]:
     """Every visible topic and reply, streamed for a rebuild in batches (the order does not affect ranking)."""
-    openings = dict(
-        session.execute(select(Post.topic_id, func.min(Post.id)).group_by(Post.topic_id)).all()
-    )
+    openings = dict(session.execute(first_post_ids()).all())
     topics = {t.id: t for t in session.scalars(select(Topic).where(Topic.status == PUBLISHED))}
     for topic in topics.values():
         if topic.id not in openings:  # a topic without posts: title only
@@ -159,22 +153,16 @@ def load_visible(session: Session, topic_ids: set[int], post_ids: set[int]) -> V
     """Load hit rows in two queries and keep only what a reader may see now."""
     posts: dict[int, Post] = {}
     if post_ids:
-        for post in session.scalars(select(Post).where(Post.id.in_(post_ids))):
-            if post.status == PUBLISHED:
-                posts[post.id] = post
-                topic_ids.add(post.topic_id)
+        posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)).options(joinedload(Post.topic)))
+                 if p.is_public}
+        topic_ids.update(p.topic_id for p in posts.values())
     topics: dict[int, Topic] = {}
     openings: dict[int, Post] = {}
     if topic_ids:
         topics = {t.id: t for t in session.scalars(select(Topic).where(Topic.id.in_(topic_ids))) if t.status == PUBLISHED}
-        first_ids = dict(
-            session.execute(
-                select(Post.topic_id, func.min(Post.id)).where(Post.topic_id.in_(list(topics))).group_by(Post.topic_id)
-            ).all()
-        ) if topics else {}
+        first_ids = dict(session.execute(first_post_ids(list(topics))).all()) if topics else {}
         if first_ids:
             for post in session.scalars(select(Post).where(Post.id.in_(list(first_ids.values())))):
-                if post.status == PUBLISHED:
+                if post.is_public:
                     openings[post.topic_id] = post
-    posts = {pid: p for pid, p in posts.items() if p.topic_id in topics}
     return Visible(topics=topics, posts=posts, openings=openings)

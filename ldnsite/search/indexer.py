@@ -42,8 +42,8 @@ from whoosh.writing import SegmentWriter
 
 from ldnsite.content.store import ContentStore
 from ldnsite.db import utcnow
-from ldnsite.forum.models import PUBLISHED, Post, Topic
-from ldnsite.search.documents import forum_documents, opening_post, page_document, post_document, topic_document
+from ldnsite.forum.models import PUBLISHED, Post, Topic, first_post_ids, public_posts
+from ldnsite.search.documents import forum_documents, page_document, post_document, topic_document
 from ldnsite.search.models import SearchOutbox
 from ldnsite.search.schema import build_schema
 from ldnsite.search.storage import INDEX_NAME, Generation, IndexStore
@@ -278,11 +278,10 @@ class Indexer:
             if post is None:
                 changes.put(f"post:{number}", None)
                 return
-            opening = opening_post(session, post.topic_id)
-            if opening is not None and opening.id == post.id:
+            if post.is_first:
                 changes.put(f"post:{number}", None)
                 self._apply_topic(changes, session, post.topic_id, replies=False)
-            elif post.status == PUBLISHED and post.topic.status == PUBLISHED:
+            elif post.is_public:
                 changes.put(f"post:{number}", post_document(post))
             else:
                 changes.put(f"post:{number}", None)
@@ -292,7 +291,7 @@ class Indexer:
         if topic is None or topic.status != PUBLISHED:
             changes.drop_topic(topic_id)
             return
-        opening = opening_post(session, topic_id)
+        opening = topic.first_post
         changes.put(f"topic:{topic_id}", topic_document(self.content, topic, opening))
         if replies:
             for post in session.scalars(select(Post).where(Post.topic_id == topic_id)):
@@ -450,11 +449,11 @@ class Indexer:
 
     def expected_documents(self, session: Session) -> int:
         """How many documents a complete index holds: pages, visible topics, visible replies."""
-        openings = select(func.min(Post.id)).group_by(Post.topic_id)
+        openings = first_post_ids().subquery()
         topics = session.scalar(select(func.count(Topic.id)).where(Topic.status == PUBLISHED)) or 0
         replies = session.scalar(
             select(func.count(Post.id)).join(Topic, Topic.id == Post.topic_id)
-            .where(Topic.status == PUBLISHED, Post.status == PUBLISHED, Post.id.not_in(openings))
+            .where(public_posts(), Post.id.not_in(select(openings.c.post_id)))
         ) or 0
         return len(list(self.content.all())) + topics + replies
 

@@ -135,7 +135,7 @@ def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: Con
             if topic is None:
                 continue
             opening = visible.openings.get(topic.id)
-            items.append(ResultItem("topic", "Forum topic", topic.title, f"/forum/t/{topic.id}", _day(topic.created_at),
+            items.append(ResultItem("topic", "Forum topic", topic.title, topic.url, _day(topic.created_at),
                                     _topic_conditions(store, topic.page_slug),
                                     snippet(html_to_text(opening.body_html) if opening else "", terms)))
         elif hit.kind == "post" and hit.ref.isdigit():
@@ -144,7 +144,7 @@ def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: Con
                 continue
             topic = visible.topics[post.topic_id]
             items.append(ResultItem("post", "Forum reply", f"Reply in “{topic.title}”",
-                                    f"/forum/t/{topic.id}#post-{post.id}", _day(post.created_at),
+                                    post.url, _day(post.created_at),
                                     _topic_conditions(store, topic.page_slug),
                                     snippet(html_to_text(post.body_html), terms)))
     return items

@@ -1,4 +1,4 @@
-"""Who is suspended right now. The forum asks this before every post or report.
+"""Who is suspended right now. The forum asks this before every post or report; moderation, when it suspends.
 
 Why a query rather than a flag on the user: a suspension ends by itself when
 its period runs out, and lifting one keeps the record for the member's history.
@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ldnsite.accounts.models import Suspension
 from ldnsite.db import utcnow
-from ldnsite.moderation.models import Suspension
 
 
 def active_condition(now: datetime | None = None):
