@@ -401,15 +401,22 @@ class PgIndexer:
                 return
             session.flush()
             pending = session.info.pop(PENDING, None)
-            if pending:
-                self.apply(session, pending)
+            if not pending:
+                return
+            try:
+                with session.begin_nested():
+                    self.apply(session, pending)
+            except ProgrammingError:  # no search tables (migration 0005 not run): keep the post, say so
+                log.error("search: search_document is missing, the change is saved but not searchable: "
+                          "run `flask --app app db upgrade` and `flask --app app index ensure`")
 
-        def forget(session: Session, *_args) -> None:
-            session.info.pop(PENDING, None)
+        def forget(session: Session, previous) -> None:
+            if previous.parent is None and not previous.nested:  # the whole transaction, not a savepoint
+                session.info.pop(PENDING, None)
 
         event.listen(maker, "before_flush", before_flush)
         event.listen(maker, "before_commit", before_commit)
-        event.listen(maker, "after_rollback", forget)
+        event.listen(maker, "after_soft_rollback", forget)
 
     def apply(self, session: Session, refs: Iterable[tuple[str, str]]) -> None:
         changes = Changes()
