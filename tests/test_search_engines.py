@@ -67,6 +67,17 @@ def test_status_and_search_say_what_is_missing_without_failing(app_config, postg
     response = ask(app, "ldn")
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert response.get_json()["retry_after"] == 30
+    with app.app_context():  # a post is still saved (only search lacks it until the migration and a build)
+        from ldnsite.forum.models import Topic
+        from ldnsite.search.outbox import enqueue
+
+        session = get_session()
+        topic = Topic(title="Saved anyway", created_at=utcnow(), last_activity_at=utcnow())
+        session.add(topic)
+        session.flush()
+        enqueue(session, "topic", topic.id)
+        session.commit()
+        assert session.get(Topic, topic.id) is not None
     app.extensions["db_engine"].dispose()
 
 
@@ -240,3 +251,28 @@ def test_two_nodes_on_one_database_see_each_others_posts_and_removals_at_once(ap
         after = reader.request("/search?q=numbat&format=json")[2]
         assert '"total": 0' in after and "numbat reply" not in after  # hidden on the other node at once
     assert not (tmp_path / "no-index").exists()  # neither node kept any search state on disk
+
+
+def test_search_reads_can_go_to_a_replica_while_writes_stay_on_the_primary(app_config, postgres_only):
+    """SEARCH_DATABASE_URL: here the same database through its own connections, as a replica would be."""
+    replica = {"SEARCH_DATABASE_URL": app_config["DATABASE_URL"]}
+    pg = pg_app(app_config, **replica)
+    assert ask(pg, "warm-up").status_code == 200
+    with pg.app_context():
+        from ldnsite.forum.models import Post, Topic
+        from ldnsite.search.outbox import enqueue
+
+        session = get_session()
+        topic = Topic(title="Bandicoot", created_at=utcnow(), last_activity_at=utcnow())
+        session.add(topic)
+        session.flush()
+        session.add(Post(topic_id=topic.id, body_source="Bandicoot.", body_html="<p>Bandicoot.</p>"))
+        enqueue(session, "topic", topic.id)
+        session.commit()
+    search = pg.extensions["search"].engine
+    assert search.db is not pg.extensions["db_engine"]  # its own engine: reads only
+    assert urls(ask(pg, "bandicoot").get_json()) == [f"/forum/t/{topic.id}"]
+    status = pg.test_cli_runner().invoke(args=["index", "status"]).output
+    assert "search_database: replica (SEARCH_DATABASE_URL)" in status
+    search.close()
+    pg.extensions["db_engine"].dispose()

@@ -17,10 +17,10 @@ answers the term statistics the query layer asks for.
 Ranking: each unit scores its best alternative, boost x idf x ts_rank with
 per-pass field weights (pages and forum have their own statistics, as in
 ranking.py); a document's score is the sum over units. Documents matching
-every unit come first, then those matching at least half, by how many. The
-GIN index chooses the candidates; ts_rank is computed only on rows that
-match. Document frequencies are counted with the index and kept per process
-for STATS_SECONDS, so idf costs a count per new word, not per search.
+every unit come first, then those matching at least half, by how many. A
+GIN index per pass chooses the rows; one aggregate over them gives the exact
+counts and each alternative's document frequency, and a second reads them
+again to rank (ORDER BY ... LIMIT, the idf values as constants).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -60,7 +59,6 @@ WEIGHTS = {True: "{0.125,0,0.75,1}", False: "{0.2,0,0.2,1}"}
 # 1 + log(length) for the forum, so a long post does not win by repeating a word.
 NORMALIZATION = {True: 0, False: 1}
 STATS_SECONDS = 60.0
-CACHE_FROM = 500  # counts below this are made again for every search
 CORRECTIONS_SECONDS = 600.0
 FIELD_GAP = 100  # positions between fields, so a phrase never runs from the title into the body
 MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
@@ -227,44 +225,61 @@ class PgSnapshot:
     # ---- ranking ----------------------------------------------------------------------------
 
     def rank(self, plan: Plan, pages: bool, by_date: bool, limit: int) -> Ranked:
+        """Two queries over the pass's matching rows: exact counts and document frequencies, then the ranking.
+
+        Why not one query with window functions: buffering every matching row
+        for a window costs several times more than reading the rows twice
+        through the GIN index (an aggregate, then ORDER BY ... LIMIT with the
+        idf values written in as constants).
+        """
         units = plan.units
         n = len(units)
         need = n if n < 2 else max(1, math.ceil(n / 2))
-        domain = self.engine.doc_count(self.conn, pages)
-        params: dict = {"page": pages, "w": WEIGHTS[pages], "limit": limit}
-        unit_terms, hit_terms = [], []
-        for j, unit in enumerate(units):
-            params[f"u{j}"] = unit_query(unit.alts)
-            hit_terms.append(f"(vec @@ CAST(:u{j} AS tsquery))::int")
-            best = []
-            for i, alt in enumerate(unit.alts):
-                q = alt_query(alt)
-                df = self.engine.doc_frequency(self.conn, pages, q)
-                if not df:
-                    continue
-                idf = math.log(1 + (max(domain, df) - df + 0.5) / (df + 0.5))
-                params[f"a{j}_{i}"] = q
-                best.append(f"{alt.boost * idf:.6f} * ts_rank(CAST(:w AS real[]), vec, CAST(:a{j}_{i} AS tsquery), "
-                            f"{NORMALIZATION[pages]})")
-            unit_terms.append(("GREATEST(" + ", ".join(best) + ")") if best else "0")
-        params["any"] = " | ".join(params[f"u{j}"] for j in range(n))
-        where = "is_page = :page AND vec @@ CAST(:any AS tsquery)"
+        alts = list(dict.fromkeys(a for unit in units for a in unit.alts))
+        index = {alt: i for i, alt in enumerate(alts)}
+        params: dict = {"w": WEIGHTS[pages], "limit": limit}
+        for i, alt in enumerate(alts):
+            params[f"a{i}"] = alt_query(alt)
+        matches = {i: f"(vec @@ CAST(:a{i} AS tsquery))" for i in range(len(alts))}
+        # One unit: every row the index selects matches it. Otherwise count the units each row matches.
+        hits = " + ".join("(" + " OR ".join(matches[index[a]] for a in u.alts) + ")::int" for u in units) if n > 1 else "1"
+        params["any"] = " | ".join(unit_query(u.alts) for u in units)
+        # A literal predicate, as the partial index states it, so the planner may use that pass's index.
+        where = f"{'is_page' if pages else 'NOT is_page'} AND vec @@ CAST(:any AS tsquery)"
         if plan.excluded:
             params["excluded"] = unit_query(plan.excluded)
             where += " AND NOT (vec @@ CAST(:excluded AS tsquery))"
-        hits = " + ".join(hit_terms) if n > 1 else "1"
-        order = "date DESC NULLS LAST, id" if by_date else "score DESC, date DESC NULLS LAST, id"
-        sql = (f"SELECT id, kind, ref, url, date, hits, score, count(*) OVER () AS total, "
-               f"count(*) FILTER (WHERE hits = {n}) OVER () AS full "
-               f"FROM (SELECT id, kind, ref, url, date, {hits} AS hits, ({' + '.join(unit_terms)})::float8 AS score "
-               f"FROM search_document WHERE {where}) m WHERE hits >= {need} "
-               f"ORDER BY hits DESC, {order} LIMIT :limit")
-        rows = self.conn.execute(text(sql), params).all()
-        if not rows:
+        frequencies = ", ".join(f"count(*) FILTER (WHERE {matches[i]})" for i in range(len(alts)))
+        counted = self.conn.execute(text(
+            f"SELECT count(*) FILTER (WHERE hits >= {need}), count(*) FILTER (WHERE hits = {n}), {frequencies} "
+            f"FROM (SELECT vec, {hits} AS hits FROM search_document WHERE {where}) m"), params).one()
+        total, full, dfs = int(counted[0]), int(counted[1]), [int(d) for d in counted[2:]]
+        if total == 0:
             return _empty()
+        domain = max(self.engine.doc_count(self.conn, pages), max(dfs))  # the cached count may lag a new post
+        scores = []
+        for unit in units:
+            parts = []
+            for alt in unit.alts:
+                i = index[alt]
+                weight = alt.boost * math.log(1 + (domain - dfs[i] + 0.5) / (dfs[i] + 0.5))
+                if dfs[i] and weight > 0:
+                    rank = f"{weight:.6f} * ts_rank(CAST(:w AS real[]), vec, CAST(:a{i} AS tsquery), {NORMALIZATION[pages]})"
+                    # ts_rank is 0 for a missing word, but not for a phrase whose words are apart: check the match.
+                    parts.append(f"CASE WHEN {matches[i]} THEN {rank} ELSE 0 END" if len(alt.tokens) > 1 else rank)
+            scores.append(("GREATEST(" + ", ".join(parts) + ")") if parts else "0")
+        order = "date DESC NULLS LAST, id" if by_date else "score DESC, date DESC NULLS LAST, id"
+        if n > 1 and full >= limit:
+            # Full matches rank first, and there are enough of them: the index's intersection of every unit is
+            # the exact candidate set, usually far smaller than the rows matching any unit.
+            params["every"] = " & ".join(unit_query(u.alts) for u in units)
+            where = where.replace("CAST(:any AS tsquery)", "CAST(:every AS tsquery)")
+        rows = self.conn.execute(text(
+            f"SELECT id, kind, ref, url, date, hits, score FROM (SELECT id, kind, ref, url, date, {hits} AS hits, "
+            f"({' + '.join(scores)})::float8 AS score FROM search_document WHERE {where}) m WHERE hits >= {need} "
+            f"ORDER BY hits DESC, {order} LIMIT :limit"), params).all()
         for r in rows:
             self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "url": r.url, "date": r.date}
-        full, total = int(rows[0].full), int(rows[0].total)
         return Ranked(np.array([r.id for r in rows], dtype=np.int64),
                       np.array([r.score for r in rows], dtype=np.float32),
                       np.array([_micros(r.date) for r in rows], dtype=np.int64), full, total - full)
@@ -297,7 +312,6 @@ class PgEngine:
         self._corrections: dict = {}
         self._corrections_at = time.monotonic()
         self._built = False
-        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[PgSnapshot]:
@@ -315,28 +329,15 @@ class PgEngine:
             self._corrections, self._corrections_at = {}, time.monotonic()
         return self._corrections
 
-    def _cached(self, key: tuple, compute) -> int:
-        """A count kept for STATS_SECONDS once it is large (small counts are cheap, and must see a new post)."""
-        found = self._stats.get(key)
-        now = time.monotonic()
-        if found is None or now - found[1] > STATS_SECONDS:
-            found = (compute(), now)
-            if found[0] < CACHE_FROM:
-                return found[0]
-            with self._lock:
-                if len(self._stats) > 20000:
-                    self._stats.clear()
-                self._stats[key] = found
-        return found[0]
-
     def doc_count(self, conn: Connection, pages: bool) -> int:
-        return self._cached(("docs", pages), lambda: int(conn.execute(
-            text("SELECT count(*) FROM search_document WHERE is_page = :p"), {"p": pages}).scalar() or 0))
-
-    def doc_frequency(self, conn: Connection, pages: bool, query: str) -> int:
-        return self._cached(("df", pages, query), lambda: int(conn.execute(
-            text("SELECT count(*) FROM search_document WHERE is_page = :p AND vec @@ CAST(:q AS tsquery)"),
-            {"p": pages, "q": query}).scalar() or 0))
+        """Documents in a pass, for idf: kept STATS_SECONDS (a new post is counted by the rank query itself)."""
+        key = ("docs", pages)
+        found = self._stats.get(key)
+        if found is None or time.monotonic() - found[1] > STATS_SECONDS:
+            found = (int(conn.execute(text("SELECT count(*) FROM search_document WHERE is_page = :p"),
+                                      {"p": pages}).scalar() or 0), time.monotonic())
+            self._stats[key] = found
+        return found[0]
 
     def clear_caches(self) -> None:
         self._stats.clear()
@@ -400,15 +401,22 @@ class PgIndexer:
                 return
             session.flush()
             pending = session.info.pop(PENDING, None)
-            if pending:
-                self.apply(session, pending)
+            if not pending:
+                return
+            try:
+                with session.begin_nested():
+                    self.apply(session, pending)
+            except ProgrammingError:  # no search tables (migration 0005 not run): keep the post, say so
+                log.error("search: search_document is missing, the change is saved but not searchable: "
+                          "run `flask --app app db upgrade` and `flask --app app index ensure`")
 
-        def forget(session: Session, *_args) -> None:
-            session.info.pop(PENDING, None)
+        def forget(session: Session, previous) -> None:
+            if previous.parent is None and not previous.nested:  # the whole transaction, not a savepoint
+                session.info.pop(PENDING, None)
 
         event.listen(maker, "before_flush", before_flush)
         event.listen(maker, "before_commit", before_commit)
-        event.listen(maker, "after_rollback", forget)
+        event.listen(maker, "after_soft_rollback", forget)
 
     def apply(self, session: Session, refs: Iterable[tuple[str, str]]) -> None:
         changes = Changes()

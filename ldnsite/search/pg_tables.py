@@ -14,7 +14,7 @@ D body), are the vector, so a query analysed once is right for both engines.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from ldnsite.db import NAMING
@@ -34,7 +34,10 @@ search_document = Table(
     Column("vec", TSVECTOR, nullable=False),
     Column("updated_at", DateTime, nullable=False, server_default=func.now()),
 )
-Index("ix_search_document_vec", search_document.c.vec, postgresql_using="gin")
+# One GIN index per pass: the few pages are searched without reading the forum's matches, and the other way round.
+Index("ix_search_document_vec_page", search_document.c.vec, postgresql_using="gin", postgresql_where=text("is_page"))
+Index("ix_search_document_vec_forum", search_document.c.vec, postgresql_using="gin",
+      postgresql_where=text("NOT is_page"))
 
 # Plain words (unstemmed) of pages, topic titles and opening posts, for "Did you mean" and prefixes.
 search_vocabulary = Table(

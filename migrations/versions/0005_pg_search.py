@@ -1,4 +1,4 @@
-"""PostgreSQL full-text search: search_document, its GIN index, the vocabulary, build state
+"""PostgreSQL full-text search: search_document, its GIN indexes, the vocabulary, build state
 
 Only on PostgreSQL (ldnsite/search/pg_tables.py describes the tables); on
 SQLite this migration does nothing. The `unaccent` and `pg_trgm` extensions
@@ -53,7 +53,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name="uq_search_document_key"),
     )
     op.create_index("ix_search_document_topic_id", "search_document", ["topic_id"])
-    op.create_index("ix_search_document_vec", "search_document", ["vec"], postgresql_using="gin")
+    # One GIN index per pass (pages, forum), so each pass reads only its own matches.
+    op.create_index("ix_search_document_vec_page", "search_document", ["vec"], postgresql_using="gin",
+                    postgresql_where=sa.text("is_page"))
+    op.create_index("ix_search_document_vec_forum", "search_document", ["vec"], postgresql_using="gin",
+                    postgresql_where=sa.text("NOT is_page"))
     op.create_table(
         "search_vocabulary",
         sa.Column("word", sa.String(length=100, collation="C"), nullable=False),
@@ -73,6 +77,7 @@ def downgrade() -> None:
         return
     op.drop_table("search_state")
     op.drop_table("search_vocabulary")
-    op.drop_index("ix_search_document_vec", table_name="search_document")
+    op.drop_index("ix_search_document_vec_forum", table_name="search_document")
+    op.drop_index("ix_search_document_vec_page", table_name="search_document")
     op.drop_index("ix_search_document_topic_id", table_name="search_document")
     op.drop_table("search_document")
