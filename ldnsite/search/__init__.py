@@ -51,10 +51,10 @@ def init_app(app: Flask) -> None:
 
 def check_backend(config) -> str:
     """The configured engine; refuses to start with one the database cannot serve, saying what to change."""
-    backend = str(config.get("SEARCH_BACKEND") or "whoosh").strip().lower()
+    backend = str(config["SEARCH_BACKEND"] or "whoosh").strip().lower()
     if backend not in BACKENDS:
         raise RuntimeError(f"SEARCH_BACKEND (FLASK_SEARCH_BACKEND) must be 'whoosh' or 'postgres', not {backend!r}")
-    url = str(config.get("DATABASE_URL", ""))
+    url = str(config["DATABASE_URL"])
     if backend == "postgres" and not url.startswith("postgresql"):
         scheme = url.split(":", 1)[0] or "none"
         raise RuntimeError(

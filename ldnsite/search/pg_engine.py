@@ -303,9 +303,9 @@ class PgEngine:
     name = "postgres"
 
     def __init__(self, app: Flask, analyzer) -> None:
-        replica = app.config.get("SEARCH_DATABASE_URL")
+        replica = app.config["SEARCH_DATABASE_URL"]
         self._own = bool(replica)  # reads only; writes always go to the primary (the app's session)
-        self.db: Engine = (make_engine(replica, **app.config.get("DATABASE_ENGINE_OPTIONS", {})) if replica
+        self.db: Engine = (make_engine(replica, **app.config["DATABASE_ENGINE_OPTIONS"]) if replica
                            else app.extensions["db_engine"])
         self.analyzer = analyzer
         self._stats: dict = {}  # (pass, query) -> (frequency, when)
@@ -373,8 +373,8 @@ class PgIndexer:
         self.content = app.extensions["content"]
         self.content_dir = Path(app.config["CONTENT_DIR"])
         self.sessionmaker = app.extensions["db_sessionmaker"]
-        self.retention = float(app.config.get("SEARCH_OUTBOX_RETENTION_SECONDS", 86400.0))
-        self.grace = float(app.config.get("SEARCH_OUTBOX_GRACE_SECONDS", 60.0))
+        self.retention = float(app.config["SEARCH_OUTBOX_RETENTION_SECONDS"])
+        self.grace = float(app.config["SEARCH_OUTBOX_GRACE_SECONDS"])
         self.rules = _Rules(self.content)
 
     # ---- the transaction hook -----------------------------------------------------------------
@@ -630,7 +630,7 @@ class PgIndexer:
             "outbox_pending": 0,  # nothing waits: documents are written in the changing transaction
             # Not needed by the engine (the site's analyzer folds accents before PostgreSQL sees text).
             "missing_extensions": ", ".join(missing) or "none",
-            "search_database": "replica (SEARCH_DATABASE_URL)" if self.app.config.get("SEARCH_DATABASE_URL")
+            "search_database": "replica (SEARCH_DATABASE_URL)" if self.app.config["SEARCH_DATABASE_URL"]
             else "primary",
         }
 
