@@ -350,6 +350,19 @@ def auth(client):
     return Auth(client)
 
 
+@pytest.fixture(scope="session")
+def nu_checker(tmp_path_factory):
+    """The Nu HTML Checker, started once for the session (see tests/html_checker.py)."""
+    from tests.html_checker import NuChecker
+
+    try:
+        checker = NuChecker(tmp_path_factory.mktemp("vnu"))
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    yield checker
+    checker.stop()
+
+
 # ---- real browser -------------------------------------------------------------------------
 
 
