@@ -1,9 +1,12 @@
 """Shared fixtures: the app on a real database (SQLite file, and PostgreSQL for modules marked
 `both_databases`), an HTTP client with CSRF-aware helpers, members, and a real headless Chromium.
 
-Mark a module `pytestmark = pytest.mark.both_databases` to run each of its tests on both
-databases. PostgreSQL tests are skipped when it is unreachable, except under CI, where
-they fail: CI must exercise both.
+Mark a module `pytestmark = pytest.mark.both_databases` (or one test) to run each of its tests on
+both databases: where the dialect can change the outcome (constraints, locking, concurrency,
+migrations, dates and case in SQL, what a query returns). Mark a test of such a module
+`sqlite_only` when its outcome is decided before any SQL that could differ runs (input refused
+by a form, access refused, a page's markup). PostgreSQL tests are skipped when it is
+unreachable, except under CI, where they fail: CI must exercise both.
 
 Why the schema is built once per session (per xdist worker): `create_all` for every test was
 a tenth of the run. Each test still gets its own database with real, committed data (its own
@@ -45,13 +48,15 @@ pytest_plugins = [f"tests.fixtures_{name}" for name in ("accounts", "forum", "mo
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: in a both_databases module, a test the dialect cannot change")
     config.addinivalue_line("markers", "browser: needs headless Chromium")
     config.addinivalue_line("markers", "read_only_index: the module's tests share one search index (they write none)")
 
 
 def pytest_generate_tests(metafunc):
     if "db_backend" in metafunc.fixturenames:
-        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        definition = metafunc.definition
+        both = definition.get_closest_marker("both_databases") is not None and definition.get_closest_marker("sqlite_only") is None
         metafunc.parametrize("db_backend", ["sqlite", "postgresql"] if both else ["sqlite"])
 
 

@@ -21,6 +21,7 @@ def users(query) -> list[User]:
         return list(db.scalars(select(User).order_by(User.id)))
 
 
+@pytest.mark.sqlite_only
 def test_register_page_fields_have_names_labels_and_autocomplete(client):
     html = client.get("/account/register").get_data(as_text=True)
     assert re.search(r'<input[^>]*autocomplete="email"[^>]*name="email"[^>]*type="email"', html)
@@ -123,6 +124,7 @@ def test_repeated_attempts_on_a_known_address_send_one_notice_an_hour(register, 
     assert len(mails.messages(to="owner@example.com")) == 1
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("password", ["password123", "Qwerty123", "iloveyou1", "12345678", "P@ssw0rd"])
 def test_common_passwords_are_refused(query, register, mails, password):
     response = register(password=password)
@@ -134,6 +136,7 @@ def test_common_passwords_are_refused(query, register, mails, password):
     assert mails.messages() == []
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
@@ -167,6 +170,7 @@ def test_bad_input_is_refused_with_the_message_by_the_field(query, register, dat
     assert users(query) == []
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("name", ["Badminton Bob", "Amanda", "Ed Modest", "Dominic"])
 def test_names_that_merely_contain_staff_letters_are_accepted(query, register, name):
     assert register(display_name=name).status_code == 302
@@ -177,6 +181,7 @@ def test_invisible_characters_are_stripped_from_display_names(query, register):
     assert [u.display_name for u in users(query)] == ["bell name"]
 
 
+@pytest.mark.sqlite_only
 def test_long_password_up_to_the_limit_is_accepted(query, register):
     assert register(password="correct horse " * 18).status_code == 302  # 252 characters
     assert len(users(query)) == 1
@@ -202,6 +207,7 @@ def test_two_registrations_racing_for_one_name_make_one_account(query, register,
     assert [u.email for u in users(query)] == ["first@example.com"]
 
 
+@pytest.mark.sqlite_only
 def test_honeypot_filled_answers_like_success_but_stores_nothing(query, register, mails):
     response = register(website="http://spam.example")
     assert response.status_code == 302
@@ -210,6 +216,7 @@ def test_honeypot_filled_answers_like_success_but_stores_nothing(query, register
     assert mails.messages() == []
 
 
+@pytest.mark.sqlite_only
 def test_missing_csrf_token_is_refused_and_nothing_stored(client, query, mails):
     response = client.post("/account/register", data={"email": "x@example.com", "display_name": "No Token", "password": STRONG_PASSWORD})
     assert response.status_code == 400
@@ -233,6 +240,7 @@ def test_confirming_the_email_signs_the_member_in(app, client, query, register, 
     assert third.get("/account/settings").status_code == 302
 
 
+@pytest.mark.sqlite_only
 def test_tampered_verify_link_is_refused(client, query, register, mails):
     register()
     link = mails.link(mails.messages()[0], "/account/verify/")
