@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.conftest import post_form
 
 
-def test_account_pages_are_valid_html(nu_checker, app, client, make_user, auth, register, mails, tmp_path):
+def test_account_pages_are_valid_html(nu_checker, app, client, make_user, auth, register, outbox, tmp_path):
     pages: dict[str, bytes] = {}
 
     def keep(name: str, response, status: int = 200) -> None:
@@ -16,7 +16,7 @@ def test_account_pages_are_valid_html(nu_checker, app, client, make_user, auth, 
     keep("register-errors", post_form(client, "/account/register", {"email": "x", "display_name": "", "password": "a"}), 422)
     keep("check-email", client.get("/account/register/check-email"))
     register(email="fresh@example.com", display_name="Fresh")
-    verify_link = mails.link(mails.messages(to="fresh@example.com")[0], "/account/verify/")
+    verify_link = outbox.link(outbox.messages(to="fresh@example.com")[0], "/account/verify/")
     keep("verify", client.get(verify_link))
     keep("verify-invalid", client.get("/account/verify/nonsense"), 400)
     keep("login", client.get("/account/login"))
@@ -35,7 +35,7 @@ def test_account_pages_are_valid_html(nu_checker, app, client, make_user, auth, 
     keep("email", client.get("/account/settings/email"))
     keep("email-errors", post_form(client, "/account/settings/email", {"email": "x", "current_password": ""}), 422)
     post_form(client, "/account/settings/email", {"email": "moved@example.com", "current_password": "correct horse battery"})
-    change_link = mails.link(mails.messages(to="moved@example.com")[0], "/account/email/confirm/")
+    change_link = outbox.link(outbox.messages(to="moved@example.com")[0], "/account/email/confirm/")
     keep("email-confirm", client.get(change_link))
     keep("email-invalid", client.get("/account/email/confirm/nonsense"), 400)
     keep("delete", client.get("/account/delete"))
