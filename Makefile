@@ -44,9 +44,10 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 
+# Two workers (pytest-xdist), each test file on one of them, so a module's shared fixtures are built once.
 test: install-dev browser nginx lint
 	$(FLASK) content check
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # nginx from Debian for the caching-proxy tests and bench; a temporary policy-rc.d stops the package from starting it on port 80.
 nginx:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import email
-import re
 from contextlib import contextmanager
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from pathlib import Path
 
 import pytest
 
@@ -15,39 +10,6 @@ from ldnsite.db import get_session
 from tests.conftest import post_form, sign_in
 
 STRONG_PASSWORD = "plum orbit lantern 42"
-
-
-class AccountMail:
-    """The file outbox (MAIL_URL = file:<dir>): one .eml file a delivered message."""
-
-    def __init__(self, app):
-        self.dir = Path(app.config["MAIL_URL"].split(":", 1)[1])
-
-    def messages(self, to: str | None = None) -> list[EmailMessage]:
-        if not self.dir.exists():
-            return []
-        found = []
-        for path in sorted(self.dir.glob("*.eml"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
-            msg = email.message_from_bytes(path.read_bytes(), policy=default_policy)
-            if to is None or to.lower() in str(msg["To"]).lower():
-                found.append(msg)
-        return found
-
-    @staticmethod
-    def text(msg: EmailMessage) -> str:
-        part = msg.get_body(preferencelist=("plain",))
-        return part.get_content() if part is not None else ""
-
-    def link(self, msg: EmailMessage, path_prefix: str) -> str:
-        """The first link in the message's text part whose path starts with path_prefix, as a site path."""
-        match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<>]*)", self.text(msg))
-        assert match, f"no {path_prefix} link in:\n{self.text(msg)}"
-        return match.group(1)
-
-
-@pytest.fixture
-def mails(app) -> AccountMail:
-    return AccountMail(app)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Shared pytest fixtures for the mail tests (loaded by conftest.py).
 
-- `outbox`: the messages the file transport wrote (the default in tests), parsed.
+- `outbox`: the messages the file transport wrote (the default in tests), parsed; the only outbox reader.
 - `smtp_server`: a real aiosmtpd SMTP server on a free loopback port that can be
   stopped and started again, to show what happens while the server is down.
   A module points its app at it with
@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import subprocess
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
@@ -35,7 +37,10 @@ def html_body(msg: EmailMessage) -> str:
 
 
 class Outbox:
-    """The .eml files in the file transport's directory, oldest first."""
+    """The .eml files the file transport wrote (one a message), oldest first: the one outbox reader.
+
+    File names start with the time of sending, so name order is sending order.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -45,14 +50,31 @@ class Outbox:
             return []
         return [p.read_bytes() for p in sorted(self.directory.glob("*.eml"))]
 
-    def messages(self) -> list[EmailMessage]:
-        return [parse(r) for r in self.raw()]
+    def messages(self, to: str | None = None) -> list[EmailMessage]:
+        """Every message, or those addressed to `to` (compared as addresses, ignoring case)."""
+        found = [parse(r) for r in self.raw()]
+        return found if to is None else [m for m in found if to.lower() in recipients(m)]
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages() if str(m["To"]).lower() == address.lower()]
+        return self.messages(to=address)
+
+    @staticmethod
+    def text(msg: EmailMessage) -> str:
+        part = msg.get_body(preferencelist=("plain",))
+        return part.get_content() if part is not None else ""
+
+    def link(self, msg: EmailMessage, path_prefix: str) -> str:
+        """The first link in the message's text part whose path starts with path_prefix, as a site path."""
+        match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<>]*)", self.text(msg))
+        assert match, f"no {path_prefix} link in:\n{self.text(msg)}"
+        return match.group(1)
 
     def __len__(self) -> int:
         return len(self.raw())
+
+
+def recipients(msg: EmailMessage) -> set[str]:
+    return {address.lower() for _name, address in getaddresses([str(msg["To"] or "")])}
 
 
 @pytest.fixture

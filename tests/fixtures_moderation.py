@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from ldnsite.db import get_session, utcnow
-from ldnsite.search.outbox import enqueue
 from tests.conftest import (
     csrf_from,
     sign_in,
 )
+from tests.fixtures_forum import add_post, add_topic
 
 
 def token(client, url: str = "/") -> str:
@@ -34,43 +34,17 @@ def token(client, url: str = "/") -> str:
 
 @dataclass
 class Board:
-    """Makes forum content straight in the database."""
+    """Makes forum content straight in the database (queued for search, as the forum does) and reads it back."""
 
     app: object
     made: list = field(default_factory=list)
 
     def topic(self, author, title: str = "Starting LDN at 1.5 mg", body: str = "I started LDN last week.",
               status: str = "published", post_status: str | None = None):
-        from ldnsite.forum.models import Post, Topic, TopicFollow
-        from ldnsite.sanitising.posts import render_post
-
-        with self.app.app_context():
-            session = get_session()
-            now = utcnow()
-            topic = Topic(title=title, author_id=author.id, status=status, created_at=now, last_activity_at=now)
-            post = Post(topic=topic, author_id=author.id, body_source=body, body_html=render_post(body),
-                        status=post_status or status, created_at=now)
-            session.add_all([topic, post])
-            session.flush()
-            session.add(TopicFollow(user_id=author.id, topic_id=topic.id))  # as the forum does: the author follows
-            enqueue(session, "topic", topic.id)  # as the forum does, so search sees the content
-            enqueue(session, "post", post.id)
-            session.commit()
-            return topic.id, post.id
+        return add_topic(self.app, author, title, body, status, post_status, index=True)
 
     def reply(self, topic_id: int, author, body: str = "Same for me: vivid dreams for a week.", status: str = "published") -> int:
-        from ldnsite.forum.models import Post
-        from ldnsite.sanitising.posts import render_post
-
-        with self.app.app_context():
-            session = get_session()
-            post = Post(topic_id=topic_id, author_id=author.id, body_source=body, body_html=render_post(body),
-                        status=status, created_at=utcnow())
-            session.add(post)
-            session.flush()
-            enqueue(session, "post", post.id)
-            session.commit()
-            return post.id
+        return add_post(self.app, topic_id, author, body, status, index=True)
 
     def report(self, post_id: int, reporter, reason: str = "This gives a dangerous dose") -> int:
         from ldnsite.forum.models import Report

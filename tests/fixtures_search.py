@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ldnsite.db import get_session, utcnow
+from ldnsite.db import get_session
+from tests.fixtures_forum import add_post, add_topic
 
 SMALL_SITE = {
     "zorblax.md": """---
@@ -58,27 +59,12 @@ def small_site(tmp_path) -> Path:
 @pytest.fixture
 def forum_post(app):
     """Create a topic (or a reply in one) with its outbox rows, and commit: returns ForumRefs."""
-    from ldnsite.forum.models import Post, Topic
-    from ldnsite.sanitising.posts import render_post
-    from ldnsite.search.outbox import enqueue
 
     def make(body: str = "LDN helped my sleep.", title: str = "My LDN experience", topic_id: int | None = None,
              status: str = "published", topic_status: str = "published", at: datetime | None = None) -> ForumRefs:
-        with app.app_context():
-            session = get_session()
-            when = at or utcnow()
-            if topic_id is None:
-                topic = Topic(title=title, status=topic_status, created_at=when, last_activity_at=when)
-                session.add(topic)
-                session.flush()
-                topic_id = topic.id
-                enqueue(session, "topic", topic_id)
-            post = Post(topic_id=topic_id, body_source=body, body_html=render_post(body), status=status, created_at=when)
-            session.add(post)
-            session.flush()
-            enqueue(session, "post", post.id)
-            session.commit()
-            return ForumRefs(topic_id, post.id)
+        if topic_id is None:
+            return ForumRefs(*add_topic(app, None, title, body, topic_status, post_status=status, at=at, index=True))
+        return ForumRefs(topic_id, add_post(app, topic_id, None, body, status, at=at, index=True))
 
     return make
 
@@ -120,6 +106,7 @@ import json, os, sys
 from sqlalchemy import event
 from ldnsite import create_app
 from ldnsite.db import get_session, utcnow
+from tests.fixtures_forum import add_post, add_topic
 from ldnsite.forum.models import Post, Topic
 from ldnsite.search.outbox import enqueue
 from ldnsite.sanitising.posts import render_post

@@ -44,7 +44,7 @@ def test_one_machine_guessing_one_account_is_stopped(app, make_user):
     assert attempt(stranger, "member@example.com", RIGHT, "203.0.113.7").status_code == 429
 
 
-def test_a_password_reset_always_restores_access(app, make_user, mails):
+def test_a_password_reset_always_restores_access(app, make_user, outbox):
     make_user()
     stranger = app.test_client()
     for i in range(30):
@@ -52,7 +52,7 @@ def test_a_password_reset_always_restores_access(app, make_user, mails):
     owner = app.test_client()  # a new browser: blocked until the owner proves the mailbox
     assert attempt(owner, "member@example.com", RIGHT, "192.0.2.20").status_code == 429
     post_form(owner, "/account/reset", {"email": "member@example.com"}, environ_base={"REMOTE_ADDR": "192.0.2.20"})
-    link = mails.link(mails.messages(to="member@example.com")[-1], "/account/reset/")
+    link = outbox.link(outbox.messages(to="member@example.com")[-1], "/account/reset/")
     assert post_form(owner, link, {"new_password": "violet canyon sparrow"},
                      environ_base={"REMOTE_ADDR": "192.0.2.20"}).status_code == 302
     assert attempt(owner, "member@example.com", "violet canyon sparrow", "192.0.2.20").status_code == 302

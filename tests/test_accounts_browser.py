@@ -33,7 +33,7 @@ def start(page, url: str) -> None:
     page.keyboard.press("Enter")  # into <main>, so the next Tab reaches the form
 
 
-def test_register_with_the_keyboard_including_the_error_state(page, live_server, mails):
+def test_register_with_the_keyboard_including_the_error_state(page, live_server, outbox):
     start(page, live_server + "/account/register")
     assert_axe_clean(page)
 
@@ -67,7 +67,7 @@ def test_register_with_the_keyboard_including_the_error_state(page, live_server,
     assert page.url.endswith("/account/register/check-email")
     assert page.locator("h1").inner_text() == "Check your email"
     assert_axe_clean(page)
-    assert len(mails.messages(to="keyboard@example.com")) == 1
+    assert len(outbox.messages(to="keyboard@example.com")) == 1
 
 
 def test_sign_in_with_the_keyboard_including_the_error_state(page, live_server, make_user):

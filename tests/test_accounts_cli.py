@@ -39,6 +39,7 @@ def test_create_defaults_to_member(app, query):
     assert account(query, "m@example.com").role == "member"
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("args", "password", "message"),
     [
@@ -63,6 +64,7 @@ def test_create_refuses_bad_input_with_exit_code_1(app, query, make_user, args, 
         assert len(db.scalars(select(User)).all()) == 1
 
 
+@pytest.mark.sqlite_only
 def test_create_refuses_an_unknown_role(app, query):
     result = run(app, "create", "new@example.com", "--name", "Some Name", "--role", "king", "--password-stdin", input=PASSWORD)
     assert result.exit_code != 0
@@ -132,6 +134,7 @@ def test_purge_unconfirmed_removes_only_old_unconfirmed_accounts(app, query, mak
     assert again.exit_code == 0 and "removed 0" in again.output
 
 
+@pytest.mark.sqlite_only
 def test_purge_unconfirmed_refuses_a_nonsense_age(app):
     result = run(app, "purge-unconfirmed", "--days", "0")
     assert result.exit_code != 0 and "0 is not in the range" in result.output

@@ -6,8 +6,6 @@ import pytest
 
 from tests.conftest import csrf_from
 
-pytestmark = pytest.mark.both_databases
-
 SITE = "https://ldn.example"
 
 

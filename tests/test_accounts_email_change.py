@@ -35,7 +35,7 @@ def email_of(query, user_id: int) -> str | None:
         return db.get(User, user_id).email
 
 
-def test_the_address_changes_only_when_the_link_from_the_new_mailbox_is_used(client, query, member, mails, auth):
+def test_the_address_changes_only_when_the_link_from_the_new_mailbox_is_used(client, query, member, outbox, auth):
     html = client.get("/account/settings").get_data(as_text=True)
     assert 'href="/account/settings/email"' in html
 
@@ -43,9 +43,9 @@ def test_the_address_changes_only_when_the_link_from_the_new_mailbox_is_used(cli
     assert response.status_code == 302
     assert NEW_ADDRESS in client.get("/account/settings").get_data(as_text=True)  # the flash message
     assert email_of(query, member.id) == "member@example.com"  # nothing changes yet
-    [mail] = mails.messages(to=NEW_ADDRESS)
+    [mail] = outbox.messages(to=NEW_ADDRESS)
     assert mail["Subject"] == "Confirm your new email address"
-    link = mails.link(mail, "/account/email/confirm/")
+    link = outbox.link(mail, "/account/email/confirm/")
 
     page = client.get(link)
     assert "Use this email address" in page.get_data(as_text=True)
@@ -55,9 +55,9 @@ def test_the_address_changes_only_when_the_link_from_the_new_mailbox_is_used(cli
     assert done.status_code == 200
     assert "Your email address has been changed" in done.get_data(as_text=True)
     assert email_of(query, member.id) == NEW_ADDRESS
-    [notice] = mails.messages(to="member@example.com")
+    [notice] = outbox.messages(to="member@example.com")
     assert notice["Subject"] == "Your email address was changed"
-    assert NEW_ADDRESS in mails.text(notice) and "/account/reset" in mails.text(notice)
+    assert NEW_ADDRESS in outbox.text(notice) and "/account/reset" in outbox.text(notice)
 
     auth.logout()
     assert auth.login("member@example.com", PASSWORD).status_code == 422
@@ -75,16 +75,16 @@ def test_the_address_changes_only_when_the_link_from_the_new_mailbox_is_used(cli
         ("", PASSWORD, "Enter your new email address"),
     ],
 )
-def test_refusals_say_why_and_send_nothing(client, query, member, make_user, mails, email, password, message):
+def test_refusals_say_why_and_send_nothing(client, query, member, make_user, outbox, email, password, message):
     make_user(email="other@example.com", name="Other")
     response = ask(client, email=email, password=password)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    assert mails.messages() == []
+    assert outbox.messages() == []
     assert email_of(query, member.id) == "member@example.com"
 
 
-def test_an_opted_out_address_is_refused_with_a_way_forward(app, client, query, member, mails):
+def test_an_opted_out_address_is_refused_with_a_way_forward(app, client, query, member, outbox):
     from ldnsite.db import get_session
     from ldnsite.mail import suppression
 
@@ -94,12 +94,12 @@ def test_an_opted_out_address_is_refused_with_a_way_forward(app, client, query, 
     response = ask(client)
     assert response.status_code == 422
     assert "opt-out list" in response.get_data(as_text=True)
-    assert mails.messages() == []
+    assert outbox.messages() == []
 
 
-def test_the_link_stops_working_when_the_password_changes(client, query, member, mails):
+def test_the_link_stops_working_when_the_password_changes(client, query, member, outbox):
     ask(client)
-    link = mails.link(mails.messages(to=NEW_ADDRESS)[0], "/account/email/confirm/")
+    link = outbox.link(outbox.messages(to=NEW_ADDRESS)[0], "/account/email/confirm/")
     changed = post_form(client, "/account/settings/password", {"current_password": PASSWORD, "new_password": "violet canyon sparrow"})
     assert changed.status_code == 302
     response = client.get(link)
@@ -108,9 +108,9 @@ def test_the_link_stops_working_when_the_password_changes(client, query, member,
     assert email_of(query, member.id) == "member@example.com"
 
 
-def test_an_address_taken_after_the_link_was_sent_is_not_used(client, query, member, make_user, mails):
+def test_an_address_taken_after_the_link_was_sent_is_not_used(client, query, member, make_user, outbox):
     ask(client)
-    link = mails.link(mails.messages(to=NEW_ADDRESS)[0], "/account/email/confirm/")
+    link = outbox.link(outbox.messages(to=NEW_ADDRESS)[0], "/account/email/confirm/")
     make_user(email=NEW_ADDRESS, name="Quicker")
     response = confirm(client, link)
     assert response.status_code == 409
@@ -118,9 +118,9 @@ def test_an_address_taken_after_the_link_was_sent_is_not_used(client, query, mem
     assert email_of(query, member.id) == "member@example.com"
 
 
-def test_tampered_links_and_signed_out_requests(client, member, mails):
+def test_tampered_links_and_signed_out_requests(client, member, outbox):
     ask(client)
-    link = mails.link(mails.messages(to=NEW_ADDRESS)[0], "/account/email/confirm/")
+    link = outbox.link(outbox.messages(to=NEW_ADDRESS)[0], "/account/email/confirm/")
     assert client.get(link[:-3] + "abc").status_code == 400
     assert client.get("/account/email/confirm/").status_code == 404
     page = client.get(link)

@@ -10,8 +10,6 @@ from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
 from tests.conftest import csrf_from, post_form
 
-pytestmark = pytest.mark.both_databases
-
 PASSWORD = "correct horse battery"
 
 
@@ -32,6 +30,7 @@ def test_sign_in_page_fields(client):
     assert "<h1>Sign in</h1>" in html
 
 
+@pytest.mark.both_databases
 def test_sign_in_and_out(client, make_user, auth):
     make_user()
     response = auth.login("Member@Example.com", PASSWORD)
@@ -74,6 +73,7 @@ def test_over_long_input_is_refused(client, make_user):
     assert "256 characters or fewer" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_deleted_account_cannot_sign_in(client, query, make_user, auth):
     user = make_user()
     with query() as db:

@@ -24,17 +24,17 @@ def opt_out(app, address: str) -> None:
         s.commit()
 
 
-def test_password_reset_notice_reaches_an_opted_out_owner(app, client, make_user, mails):
+def test_password_reset_notice_reaches_an_opted_out_owner(app, client, make_user, outbox):
     make_user()
     opt_out(app, "member@example.com")  # anyone can opt any address out
     post_form(client, "/account/reset", {"email": "member@example.com"})
-    link = mails.link(mails.messages(to="member@example.com")[0], "/account/reset/")
+    link = outbox.link(outbox.messages(to="member@example.com")[0], "/account/reset/")
     post_form(client, link, {"new_password": "violet canyon sparrow"})
-    subjects = [m["Subject"] for m in mails.messages(to="member@example.com")]
+    subjects = [m["Subject"] for m in outbox.messages(to="member@example.com")]
     assert subjects == ["Reset your password", "Your password was changed"]
 
 
-def test_email_changed_notice_reaches_an_opted_out_old_address(app, make_user, mails):
+def test_email_changed_notice_reaches_an_opted_out_old_address(app, make_user, outbox):
     from ldnsite.accounts import emails
     from ldnsite.accounts.models import User
 
@@ -46,7 +46,7 @@ def test_email_changed_notice_reaches_an_opted_out_old_address(app, make_user, m
         member.email = "new@example.com"
         emails.send_email_changed(s, member, "member@example.com")
         s.commit()
-    [notice] = mails.messages(to="member@example.com")
+    [notice] = outbox.messages(to="member@example.com")
     assert notice["Subject"] == "Your email address was changed"
 
 
@@ -55,7 +55,7 @@ def test_the_privacy_page_says_security_notices_ignore_the_opt_out(client):
     assert "security notices" in page and "even after an opt-out" in page
 
 
-def test_export_has_suspensions_moderation_decisions_removal_reasons_and_mail(app, client, make_user, board, mails):
+def test_export_has_suspensions_moderation_decisions_removal_reasons_and_mail(app, client, make_user, board, outbox):
     from ldnsite.accounts.models import User
     from ldnsite.forum.models import Post
     from ldnsite.moderation import actions
@@ -82,7 +82,7 @@ def test_export_has_suspensions_moderation_decisions_removal_reasons_and_mail(ap
     assert {m["kind"] for m in data["mail_sent_to_you"]} == {"moderation"}
 
 
-def test_after_deletion_the_mail_queue_holds_no_address_and_no_key_naming_the_account(app, client, make_user, mails):
+def test_after_deletion_the_mail_queue_holds_no_address_and_no_key_naming_the_account(app, client, make_user, outbox):
     user = make_user()
     post_form(client, "/account/reset", {"email": "member@example.com"})  # sent mail keyed reset:<id>:1
     Auth(client).login()

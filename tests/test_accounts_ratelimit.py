@@ -6,8 +6,6 @@ import pytest
 
 from tests.conftest import csrf_from
 
-pytestmark = pytest.mark.both_databases
-
 
 @pytest.fixture
 def app_config(app_config):

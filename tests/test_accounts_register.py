@@ -21,6 +21,7 @@ def users(query) -> list[User]:
         return list(db.scalars(select(User).order_by(User.id)))
 
 
+@pytest.mark.sqlite_only
 def test_register_page_fields_have_names_labels_and_autocomplete(client):
     html = client.get("/account/register").get_data(as_text=True)
     assert re.search(r'<input[^>]*autocomplete="email"[^>]*name="email"[^>]*type="email"', html)
@@ -34,7 +35,7 @@ def test_register_page_fields_have_names_labels_and_autocomplete(client):
     assert "onpaste" not in html  # pasting from a password manager is allowed
 
 
-def test_register_verify_sign_in(client, query, register, mails, auth):
+def test_register_verify_sign_in(client, query, register, outbox, auth):
     response = register(email="  Ann.Smith@Example.COM ", display_name="Ann S")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/account/register/check-email")
@@ -46,9 +47,9 @@ def test_register_verify_sign_in(client, query, register, mails, auth):
     assert user.password_hash.startswith("scrypt:") and STRONG_PASSWORD not in user.password_hash
     assert user.verified_at is None
 
-    [mail] = mails.messages(to="ann.smith@example.com")
+    [mail] = outbox.messages(to="ann.smith@example.com")
     assert mail["Subject"] == "Confirm your email address"
-    link = mails.link(mail, "/account/verify/")
+    link = outbox.link(mail, "/account/verify/")
 
     page = client.get(link)
     assert page.status_code == 200
@@ -83,7 +84,7 @@ def test_register_verify_sign_in(client, query, register, mails, auth):
     assert auth.login("ann.smith@example.com", STRONG_PASSWORD).status_code == 422
 
 
-def test_an_opted_out_address_gets_no_confirmation_and_is_told_how_to_opt_back_in(client, query, register, mails, auth):
+def test_an_opted_out_address_gets_no_confirmation_and_is_told_how_to_opt_back_in(client, query, register, outbox, auth):
     from ldnsite.mail import suppression
 
     with query() as db:
@@ -91,17 +92,17 @@ def test_an_opted_out_address_gets_no_confirmation_and_is_told_how_to_opt_back_i
         db.commit()
     assert register(email="quiet@example.com", display_name="Quiet One").status_code == 302
     assert len(users(query)) == 1
-    assert mails.messages(to="quiet@example.com") == []
+    assert outbox.messages(to="quiet@example.com") == []
     auth.login("quiet@example.com", STRONG_PASSWORD)
     settings = client.get("/account/settings").get_data(as_text=True)
     assert "This address is on our opt-out list" in settings
     assert 'href="/opt-out"' in settings
     post_form(client, "/account/verify/resend", {}, form_page="/account/settings")
     assert "on our opt-out list, so we could not send" in client.get("/account/settings").get_data(as_text=True)
-    assert mails.messages(to="quiet@example.com") == []
+    assert outbox.messages(to="quiet@example.com") == []
 
 
-def test_registering_a_known_address_looks_the_same_and_emails_the_owner(client, query, register, mails, make_user):
+def test_registering_a_known_address_looks_the_same_and_emails_the_owner(client, query, register, outbox, make_user):
     make_user(email="owner@example.com", name="Owner")
     new = register(email="fresh@example.com", display_name="Fresh One")
     known = register(email="OWNER@example.com", display_name="Someone Else")
@@ -109,31 +110,33 @@ def test_registering_a_known_address_looks_the_same_and_emails_the_owner(client,
     assert known.headers["Location"] == new.headers["Location"]
 
     assert [u.email for u in users(query)] == ["owner@example.com", "fresh@example.com"]
-    [notice] = mails.messages(to="owner@example.com")
+    [notice] = outbox.messages(to="owner@example.com")
     assert notice["Subject"] == "Someone tried to register with your email address"
-    assert "/account/verify/" not in mails.text(notice)
-    assert "/account/reset" in mails.text(notice)
+    assert "/account/verify/" not in outbox.text(notice)
+    assert "/account/reset" in outbox.text(notice)
     assert users(query)[0].display_name == "Owner"
 
 
-def test_repeated_attempts_on_a_known_address_send_one_notice_an_hour(register, mails, make_user):
+def test_repeated_attempts_on_a_known_address_send_one_notice_an_hour(register, outbox, make_user):
     make_user(email="owner@example.com", name="Owner")
     for name in ("Try One", "Try Two", "Try Three"):
         register(email="owner@example.com", display_name=name)
-    assert len(mails.messages(to="owner@example.com")) == 1
+    assert len(outbox.messages(to="owner@example.com")) == 1
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("password", ["password123", "Qwerty123", "iloveyou1", "12345678", "P@ssw0rd"])
-def test_common_passwords_are_refused(query, register, mails, password):
+def test_common_passwords_are_refused(query, register, outbox, password):
     response = register(password=password)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "There is a problem" in html
     assert '<a href="#password">That password is too common' in html
     assert users(query) == []
-    assert mails.messages() == []
+    assert outbox.messages() == []
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
@@ -167,6 +170,7 @@ def test_bad_input_is_refused_with_the_message_by_the_field(query, register, dat
     assert users(query) == []
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("name", ["Badminton Bob", "Amanda", "Ed Modest", "Dominic"])
 def test_names_that_merely_contain_staff_letters_are_accepted(query, register, name):
     assert register(display_name=name).status_code == 302
@@ -177,6 +181,7 @@ def test_invisible_characters_are_stripped_from_display_names(query, register):
     assert [u.display_name for u in users(query)] == ["bell name"]
 
 
+@pytest.mark.sqlite_only
 def test_long_password_up_to_the_limit_is_accepted(query, register):
     assert register(password="correct horse " * 18).status_code == 302  # 252 characters
     assert len(users(query)) == 1
@@ -202,25 +207,27 @@ def test_two_registrations_racing_for_one_name_make_one_account(query, register,
     assert [u.email for u in users(query)] == ["first@example.com"]
 
 
-def test_honeypot_filled_answers_like_success_but_stores_nothing(query, register, mails):
+@pytest.mark.sqlite_only
+def test_honeypot_filled_answers_like_success_but_stores_nothing(query, register, outbox):
     response = register(website="http://spam.example")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/account/register/check-email")
     assert users(query) == []
-    assert mails.messages() == []
+    assert outbox.messages() == []
 
 
-def test_missing_csrf_token_is_refused_and_nothing_stored(client, query, mails):
+@pytest.mark.sqlite_only
+def test_missing_csrf_token_is_refused_and_nothing_stored(client, query, outbox):
     response = client.post("/account/register", data={"email": "x@example.com", "display_name": "No Token", "password": STRONG_PASSWORD})
     assert response.status_code == 400
     assert "nothing was saved" in response.get_data(as_text=True)
     assert users(query) == []
-    assert mails.messages() == []
+    assert outbox.messages() == []
 
 
-def test_confirming_the_email_signs_the_member_in(app, client, query, register, mails):
+def test_confirming_the_email_signs_the_member_in(app, client, query, register, outbox):
     register(email="ann@example.com", display_name="Ann S")
-    link = mails.link(mails.messages(to="ann@example.com")[0], "/account/verify/")
+    link = outbox.link(outbox.messages(to="ann@example.com")[0], "/account/verify/")
     other_device = app.test_client()  # the link opened where nobody is signed in
     assert other_device.get("/account/settings").status_code == 302
     page = other_device.get(link)
@@ -233,9 +240,10 @@ def test_confirming_the_email_signs_the_member_in(app, client, query, register, 
     assert third.get("/account/settings").status_code == 302
 
 
-def test_tampered_verify_link_is_refused(client, query, register, mails):
+@pytest.mark.sqlite_only
+def test_tampered_verify_link_is_refused(client, query, register, outbox):
     register()
-    link = mails.link(mails.messages()[0], "/account/verify/")
+    link = outbox.link(outbox.messages()[0], "/account/verify/")
     bad = link[:-3] + ("abc" if not link.endswith("abc") else "xyz")
     assert client.get(bad).status_code == 400
     assert client.post(bad, data={"csrf_token": csrf_from(client.get("/account/login").get_data(as_text=True))}).status_code == 400
@@ -257,7 +265,7 @@ def test_verify_link_expires_after_48_hours(client, app, query, register, monkey
     assert "expired or is not valid" in response.get_data(as_text=True)
 
 
-def test_unverified_member_can_sign_in_sees_a_notice_and_can_get_a_new_link(client, query, register, mails, auth):
+def test_unverified_member_can_sign_in_sees_a_notice_and_can_get_a_new_link(client, query, register, outbox, auth):
     register(email="slow@example.com", display_name="Slow Reader")
     response = auth.login("slow@example.com", STRONG_PASSWORD)
     assert response.status_code == 302
@@ -269,9 +277,9 @@ def test_unverified_member_can_sign_in_sees_a_notice_and_can_get_a_new_link(clie
     assert "(not confirmed yet)" in settings
     resend = post_form(client, "/account/verify/resend", {}, form_page="/account/settings")
     assert resend.status_code == 302
-    sent = mails.messages(to="slow@example.com")
+    sent = outbox.messages(to="slow@example.com")
     assert len(sent) == 2
-    second = mails.link(sent[1], "/account/verify/")
+    second = outbox.link(sent[1], "/account/verify/")
     confirm = client.get(second)
     client.post(second, data={"csrf_token": csrf_from(confirm.get_data(as_text=True))})
     assert users(query)[0].verified_at is not None

@@ -25,25 +25,25 @@ def choose(client, link, password):
     return post_form(client, link, {"new_password": password})
 
 
-def test_reset_request_answers_the_same_for_known_and_unknown_addresses(client, make_user, mails):
+def test_reset_request_answers_the_same_for_known_and_unknown_addresses(client, make_user, outbox):
     make_user()
     known = request_reset(client, "Member@example.com")
     unknown = request_reset(client, "stranger@example.com")
     assert known.status_code == unknown.status_code == 302
     assert known.headers["Location"] == unknown.headers["Location"]
-    assert mails.messages(to="stranger@example.com") == []
-    [mail] = mails.messages(to="member@example.com")
+    assert outbox.messages(to="stranger@example.com") == []
+    [mail] = outbox.messages(to="member@example.com")
     assert mail["Subject"] == "Reset your password"
 
 
-def test_reset_request_checks_the_address_format(client, mails):
+def test_reset_request_checks_the_address_format(client, outbox):
     response = request_reset(client, "not an address")
     assert response.status_code == 422
     assert '<a href="#email">' in response.get_data(as_text=True)
-    assert mails.messages() == []
+    assert outbox.messages() == []
 
 
-def test_reset_sets_a_new_password_once_and_ends_other_sessions(app, client, query, make_user, mails, auth):
+def test_reset_sets_a_new_password_once_and_ends_other_sessions(app, client, query, make_user, outbox, auth):
     user = make_user()
     other_device = app.test_client()
     Auth = type(auth)
@@ -51,7 +51,7 @@ def test_reset_sets_a_new_password_once_and_ends_other_sessions(app, client, que
     assert other_device.get("/account/settings").status_code == 200
 
     request_reset(client, "member@example.com")
-    link = mails.link(mails.messages(to="member@example.com")[0], "/account/reset/")
+    link = outbox.link(outbox.messages(to="member@example.com")[0], "/account/reset/")
     form = client.get(link)
     assert form.status_code == 200
     assert 'autocomplete="new-password"' in form.get_data(as_text=True)
@@ -71,10 +71,10 @@ def test_reset_sets_a_new_password_once_and_ends_other_sessions(app, client, que
     assert "expired or is not valid" in used.get_data(as_text=True)
 
 
-def test_reset_refuses_a_common_password_and_keeps_the_old_one(client, query, make_user, mails, auth):
+def test_reset_refuses_a_common_password_and_keeps_the_old_one(client, query, make_user, outbox, auth):
     user = make_user()
     request_reset(client, "member@example.com")
-    link = mails.link(mails.messages(to="member@example.com")[0], "/account/reset/")
+    link = outbox.link(outbox.messages(to="member@example.com")[0], "/account/reset/")
     response = choose(client, link, "sunshine123")
     assert response.status_code == 422
     assert "too common" in response.get_data(as_text=True)
@@ -94,10 +94,10 @@ def test_reset_link_expires_after_an_hour(app, client, make_user, monkeypatch):
     assert client.post(f"/account/reset/{old}", data={"csrf_token": csrf_from(page), "new_password": NEW}).status_code == 400
 
 
-def test_reset_link_is_void_after_a_password_change(app, client, query, make_user, mails):
+def test_reset_link_is_void_after_a_password_change(app, client, query, make_user, outbox):
     user = make_user()
     request_reset(client, "member@example.com")
-    link = mails.link(mails.messages(to="member@example.com")[0], "/account/reset/")
+    link = outbox.link(outbox.messages(to="member@example.com")[0], "/account/reset/")
     from ldnsite.accounts.passwords import hash_password
 
     with query() as db:
@@ -106,7 +106,7 @@ def test_reset_link_is_void_after_a_password_change(app, client, query, make_use
     assert client.get(link).status_code == 400
 
 
-def test_deleted_accounts_get_no_reset_mail(client, query, make_user, mails):
+def test_deleted_accounts_get_no_reset_mail(client, query, make_user, outbox):
     user = make_user()
     from ldnsite.db import utcnow
 
@@ -114,4 +114,4 @@ def test_deleted_accounts_get_no_reset_mail(client, query, make_user, mails):
         db.get(User, user.id).deleted_at = utcnow()
         db.commit()
     assert request_reset(client, "member@example.com").status_code == 302
-    assert mails.messages() == []
+    assert outbox.messages() == []

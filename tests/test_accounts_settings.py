@@ -215,7 +215,7 @@ def test_delete_needs_the_password(client, query, member):
     assert fresh(query, member.id).email == "member@example.com"
 
 
-def test_delete_anonymises_keeps_posts_cancels_mail_and_signs_out(client, query, member, auth, register, mails):
+def test_delete_anonymises_keeps_posts_cancels_mail_and_signs_out(client, query, member, auth, register, outbox):
     ids = make_forum(query, member.id)
     with query() as db:
         for key, to in (("reply:999:test", "member@example.com"), ("reply:998:test", "other@example.com")):

@@ -66,6 +66,7 @@ def test_editing_after_thirty_minutes_is_refused_with_a_clear_message(client, db
     assert count(db, PostRevision) == 0
 
 
+@pytest.mark.sqlite_only
 def test_editing_someone_elses_post_is_403(client, db, make_member, make_user, make_topic):
     owner = make_user("owner@example.com", "Owner")
     other = make_member("other@example.com", "Other")
@@ -78,6 +79,7 @@ def test_editing_someone_elses_post_is_403(client, db, make_member, make_user, m
     assert db.get(Post, post_id).body_source == "Mine."
 
 
+@pytest.mark.sqlite_only
 def test_edit_errors_are_422_and_change_nothing(client, db, make_member, make_topic):
     member = make_member()
     _, post_id = make_topic(member, body="Keep me.")
@@ -91,6 +93,7 @@ def test_edit_errors_are_422_and_change_nothing(client, db, make_member, make_to
     assert count(db, PostRevision) == 0
 
 
+@pytest.mark.sqlite_only
 def test_edit_of_unknown_post_is_404_and_anonymous_is_sent_to_sign_in(client, make_user, make_topic):
     owner = make_user()
     _, post_id = make_topic(owner)
@@ -135,6 +138,7 @@ def test_member_reports_a_post_once(client, db, make_member, make_user, make_top
     assert count(db, Report) == 1
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("data", "field", "message"), [
     ({"reason": ""}, "reason", "Choose why you are reporting this post"),
     ({"reason": "  "}, "reason", "Choose why you are reporting this post"),

@@ -25,6 +25,7 @@ def count(db, model, *where) -> int:
     return db.scalar(select(func.count()).select_from(model).where(*where))
 
 
+@pytest.mark.sqlite_only
 def test_anonymous_readers_are_sent_to_sign_in_and_nothing_is_stored(client, db):
     response = client.get("/forum/new")
     assert response.status_code == 302
@@ -55,6 +56,7 @@ def test_member_starts_a_topic(client, db, make_member):
     assert "Sleep on LDN" in text(client.get("/forum/"))
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("title", "body", "messages"),
     [
@@ -86,6 +88,7 @@ def test_boundary_lengths_are_accepted(client, db, make_member):
     assert post_form(client, "/forum/new", {"title": "z" * 150, "body": "w" * 10_000}).status_code == 302
 
 
+@pytest.mark.sqlite_only
 def test_missing_or_wrong_csrf_token_is_400_and_nothing_stored(client, db, make_member, make_topic):
     member = make_member()
     sign_in(client, member)
@@ -97,6 +100,7 @@ def test_missing_or_wrong_csrf_token_is_400_and_nothing_stored(client, db, make_
     assert (count(db, Topic), count(db, Post)) == before
 
 
+@pytest.mark.sqlite_only
 def test_preview_shows_the_sanitised_post_keeps_the_text_and_stores_nothing(client, db, make_member):
     sign_in(client, make_member())
     before = count(db, Topic)
@@ -112,6 +116,7 @@ def test_preview_shows_the_sanitised_post_keeps_the_text_and_stores_nothing(clie
     assert count(db, Topic) == before
 
 
+@pytest.mark.sqlite_only
 def test_preview_of_a_reply_stores_nothing(client, db, make_member, make_topic):
     member = make_member()
     sign_in(client, member)
@@ -122,6 +127,7 @@ def test_preview_of_a_reply_stores_nothing(client, db, make_member, make_topic):
     assert count(db, Post) == before
 
 
+@pytest.mark.sqlite_only
 def test_honeypot_filled_in_is_refused_and_nothing_stored(client, db, make_member):
     sign_in(client, make_member())
     before = count(db, Topic)
@@ -292,6 +298,7 @@ def test_unverified_members_cannot_post(client, db, make_user):
     assert response.status_code == 403 and "Confirm your email address" in text(response)
 
 
+@pytest.mark.sqlite_only
 def test_script_in_a_post_is_shown_as_text_on_the_topic_page(client, db, make_member):
     sign_in(client, make_member())
     response = post_form(client, "/forum/new", {"title": "Testing the filter",
@@ -304,10 +311,12 @@ def test_script_in_a_post_is_shown_as_text_on_the_topic_page(client, db, make_me
 # ---- "Discuss this article" ---------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_discuss_an_unknown_page_is_404(client):
     assert client.get("/forum/discuss/no-such-page").status_code == 404
 
 
+@pytest.mark.sqlite_only
 def test_discuss_sends_anonymous_readers_to_sign_in(client):
     response = client.get("/forum/discuss/low-dose-naltrexone")
     assert response.status_code == 302
@@ -334,6 +343,7 @@ def test_discuss_starts_the_articles_topic_then_opens_it(client, db, make_member
     assert count(db, Topic) == before
 
 
+@pytest.mark.sqlite_only
 def test_a_tampered_page_slug_is_refused(client, db, make_member):
     sign_in(client, make_member())
     before = count(db, Topic)

@@ -10,8 +10,6 @@ from ldnsite.db import get_session, utcnow
 from tests.conftest import post_form
 from tests.fixtures_forum import sign_in
 
-pytestmark = pytest.mark.both_databases
-
 
 def text(response) -> str:
     return response.get_data(as_text=True)

