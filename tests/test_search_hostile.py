@@ -86,6 +86,14 @@ def test_control_characters_are_removed_before_searching(search_json):
     assert result["results"][0]["url"] == "/treatments/pregabalin"
 
 
+def test_a_misspelling_next_to_a_stop_word_is_not_corrected_into_it(client):
+    """"taan" is one letter from "than", a stop word: correcting to it left nothing to search and failed with a 500."""
+    for query in ("taan", "TAAN", "thna", "tahn"):
+        response = client.get("/search", query_string={"q": query, "format": "json"})
+        assert response.status_code == 200, query
+        assert response.get_json()["did_you_mean"] not in ("than", "then"), query
+
+
 def test_only_operators_shows_no_results_rather_than_everything(search_json):
     result = search_json("AND OR NOT")
     assert result["total"] == 0

@@ -102,8 +102,8 @@ class QueryBuilder:
         own = stems(word)
         best, best_freq = None, 0
         for candidate in self.terms.suggest("spell", word, limit=SUGGESTIONS, maxdist=maxdist, prefix=prefix):
-            if candidate == word or (freq and stems(candidate) == own):
-                continue
+            if candidate == word or (freq and stems(candidate) == own) or not stems(candidate):
+                continue  # the word itself, another spelling of it, or a stop word ("taan" is not "than")
             cfreq = self.terms.doc_frequency("spell", candidate)
             if freq and (cfreq < RARE_RATIO * freq or cfreq < RARE_MIN):
                 continue
@@ -187,6 +187,8 @@ class QueryBuilder:
 
     def _form_alts(self, toks: tuple[str, ...], phrase: bool) -> list[Alt]:
         """A synonym form is its canonical token (one posting list); a narrow form keeps its own word too."""
+        if not toks:
+            return []
         canonical = self.table.get(toks)
         own = Alt("term", toks) if len(toks) == 1 else Alt("phrase" if phrase else "all", toks)
         if canonical and toks in self.narrow:
