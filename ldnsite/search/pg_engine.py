@@ -66,7 +66,10 @@ MAX_POSITIONS = 250  # per lexeme (PostgreSQL keeps at most 256)
 MAX_LEXEME_BYTES = 2000
 BATCH = 1000
 PREFIX_SCAN = 3000
-REBUILD_LOCK = 15_150_001  # pg_advisory_lock key: one rebuild at a time across all nodes
+# pg_advisory_lock keys: one rebuild at a time across all nodes, per schema. Advisory locks are
+# database-wide, so the schema's name is the second key: two sites (or test runs) in different
+# schemas of one database never wait for each other's rebuild.
+REBUILD_LOCK = 15_150_001
 PENDING = "search_pg_pending"
 EXTENSIONS = ("unaccent", "pg_trgm")
 FIELDS = (("title", "A"), ("keywords", "B"), ("body", "D"))
@@ -483,16 +486,17 @@ class PgIndexer:
     def _rebuild_lock(self, wait: bool) -> Iterator[bool]:
         with self.app.extensions["db_engine"].connect() as conn:
             if wait:
-                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": REBUILD_LOCK})
+                conn.execute(text("SELECT pg_advisory_lock(:k, hashtext(current_schema()))"), {"k": REBUILD_LOCK})
                 held = True
             else:
-                held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": REBUILD_LOCK}).scalar())
+                held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"),
+                                         {"k": REBUILD_LOCK}).scalar())
             conn.commit()
             try:
                 yield held
             finally:
                 if held:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": REBUILD_LOCK})
+                    conn.execute(text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"), {"k": REBUILD_LOCK})
                     conn.commit()
 
     def rebuild(self, wait: bool = True) -> dict | None:
