@@ -245,29 +245,30 @@ def dismiss_reports(session: Session, post: Post, moderator: User) -> Outcome:
 
 
 def lock_topic(session: Session, topic: Topic, moderator: User) -> Outcome:
-    result = session.execute(
-        update(Topic).where(Topic.id == topic.id, Topic.locked_at.is_(None)).values(locked_at=utcnow()), execution_options=NO_SYNC
-    )
-    if result.rowcount == 0:
-        session.rollback()
-        return Outcome(False, "This topic was already locked. Nothing changed.")
-    changed(session, "topic", topic.id)
-    log_action(session, moderator, "lock", "topic", topic.id, previous="open", new="locked")
-    session.commit()
-    return Outcome(True, "Topic locked. Members can read it but not reply.")
+    return _set_lock(session, topic, moderator, locked=True)
 
 
 def unlock_topic(session: Session, topic: Topic, moderator: User) -> Outcome:
+    return _set_lock(session, topic, moderator, locked=False)
+
+
+def _set_lock(session: Session, topic: Topic, moderator: User, locked: bool) -> Outcome:
+    """Lock or unlock with one conditional UPDATE, so two moderators clicking at once change it once."""
+    unchanged = Topic.locked_at.is_(None) if locked else Topic.locked_at.is_not(None)
     result = session.execute(
-        update(Topic).where(Topic.id == topic.id, Topic.locked_at.is_not(None)).values(locked_at=None), execution_options=NO_SYNC
+        update(Topic).where(Topic.id == topic.id, unchanged).values(locked_at=utcnow() if locked else None),
+        execution_options=NO_SYNC,
     )
     if result.rowcount == 0:
         session.rollback()
-        return Outcome(False, "This topic was not locked. Nothing changed.")
+        return Outcome(False, "This topic was already locked. Nothing changed." if locked
+                       else "This topic was not locked. Nothing changed.")
     changed(session, "topic", topic.id)
-    log_action(session, moderator, "unlock", "topic", topic.id, previous="locked", new="open")
+    states = ("open", "locked") if locked else ("locked", "open")
+    log_action(session, moderator, "lock" if locked else "unlock", "topic", topic.id, previous=states[0], new=states[1])
     session.commit()
-    return Outcome(True, "Topic unlocked. Members can reply again.")
+    return Outcome(True, "Topic locked. Members can read it but not reply." if locked
+                   else "Topic unlocked. Members can reply again.")
 
 
 # ---- members -------------------------------------------------------------------------------
