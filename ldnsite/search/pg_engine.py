@@ -26,6 +26,7 @@ again to rank (ORDER BY ... LIMIT, the idf values as constants).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import time
@@ -60,8 +61,11 @@ WEIGHTS = {True: "{0.125,0,0.75,1}", False: "{0.2,0,0.2,1}"}
 NORMALIZATION = {True: 0, False: 1}
 # A reply has no title: one word scores at most the body and keywords weight there (WEIGHTS[False]).
 POST_CEILING = 0.2
+MAX_COMBINATIONS = 40  # "any k of n units" as one tsquery: above this many ways, rank every row matching half
 BOUND_FROM = 200  # fewer matching rows than this: rank them all
-GUESS = 0.1  # ts_rank of a short topic with the word in its title: one word is ranked in one pass above it
+# The guessed floor, as a share of what a row of length 1 could score: the 67 judged queries' tenth best
+# scores 0.04-0.2 of it. Lower ranks more rows; higher misses more often (then a second pass finds the floor).
+GUESS = 0.05
 SEED_LENGTH = 40  # positions: the short rows that give the score the top rows must reach
 STATS_SECONDS = 60.0
 CORRECTIONS_SECONDS = 600.0
@@ -264,13 +268,18 @@ class PgSnapshot:
         if n == 1 and len(alts) == 1:  # the count is the document frequency: no row needs evaluating
             total = full = int(self.conn.execute(text(f"SELECT count(*) FROM search_document WHERE {where}"),
                                                  params).scalar() or 0)
-            dfs = [total]
+            dfs, at_least = [total], {}
         else:
             frequencies = ", ".join(f"count(*) FILTER (WHERE {matches[i]})" for i in range(len(alts)))
+            between = range(n - 1, need, -1)  # rows matching at least k units, for the levels between
+            levels = "".join(f", count(*) FILTER (WHERE hits >= {k})" for k in between)
             counted = self.conn.execute(text(
-                f"SELECT count(*) FILTER (WHERE hits >= {need}), count(*) FILTER (WHERE hits = {n}), {frequencies} "
-                f"FROM (SELECT vec, {hits} AS hits FROM search_document WHERE {where}) m"), params).one()
-            total, full, dfs = int(counted[0]), int(counted[1]), [int(d) for d in counted[2:]]
+                f"SELECT count(*) FILTER (WHERE hits >= {need}), count(*) FILTER (WHERE hits = {n}){levels}, "
+                f"{frequencies} FROM (SELECT vec, {hits} AS hits FROM search_document WHERE {where}) m"),
+                params).one()
+            total, full = int(counted[0]), int(counted[1])
+            at_least = dict(zip(between, (int(c) for c in counted[2:2 + len(between)]), strict=True))
+            dfs = [int(d) for d in counted[2 + len(between):]]
         if total == 0:
             return _empty()
         domain = max(self.engine.doc_count(self.conn, pages), max(dfs))  # the cached count may lag a new post
@@ -292,11 +301,28 @@ class PgSnapshot:
             for kind in ceilings:
                 ceilings[kind] += best[kind]
         order = "date DESC NULLS LAST, id" if by_date else "score DESC, date DESC NULLS LAST, id"
+        params["every"] = " & ".join(unit_query(u.alts) for u in units)
+        bounded = n == 1  # every candidate matches the same units, or those matching more are all shown
         if n > 1 and full >= limit:
             # Full matches rank first, and there are enough of them: the index's intersection of every unit is
             # the exact candidate set, usually far smaller than the rows matching any unit.
-            params["every"] = " & ".join(unit_query(u.alts) for u in units)
             where = where.replace("CAST(:any AS tsquery)", "CAST(:every AS tsquery)")
+            bounded = True
+        elif n > 1:
+            # Rows are ordered by how many units they match first: when the rows matching at least k units fill
+            # the page, they are the candidates, and the index finds them as "any k of the units".
+            # Otherwise the rows matching at least half of them (not every row matching any unit, as `any` reads).
+            level = next((k for k, count in at_least.items() if count >= limit), need)
+            if 1 < level < n and math.comb(n, level) <= MAX_COMBINATIONS:
+                params["level"] = _any_of(units, level)
+                where = where.replace("CAST(:any AS tsquery)", "CAST(:level AS tsquery)")
+            elif level > 1:
+                level = 0  # too many ways to choose: rank every row matching half of the units
+            # The rows matching more than `level` units are fewer than the page: all shown, above the rest.
+            # Not for one unit of several: the ceiling (every unit's best) is far above what one unit scores.
+            if level > 1 and (level + 1 == n or math.comb(n, level + 1) <= MAX_COMBINATIONS):
+                params["upper"] = params["every"] if level + 1 == n else _any_of(units, level + 1)
+                bounded = True
         score = " + ".join(scores)
 
         def ranked(condition: str) -> list:
@@ -305,7 +331,7 @@ class PgSnapshot:
                 f"({score})::float8 AS score FROM search_document WHERE {where}{condition}) m WHERE hits >= {need} "
                 f"ORDER BY hits DESC, {order} LIMIT :limit"), params).all()
 
-        if not pages and not by_date and (n == 1 or full >= limit) and total > BOUND_FROM:
+        if not pages and not by_date and bounded and total > BOUND_FROM:
             rows = self._bounded(ranked, ceilings, params, limit)
         else:
             rows = ranked("")
@@ -364,16 +390,35 @@ class PgSnapshot:
         short rows give s (the limit-th best among them); then only rows short
         enough to reach s are ranked, which always include those short rows.
         """
-        seed = ranked(f" AND len <= {SEED_LENGTH}")
+        condition = " AND len <= :topic_len AND (kind = 'topic' OR len <= :post_len)"
+        short = f" AND len <= {SEED_LENGTH}"
+        if "upper" in params:  # rows matching more units than the last row shown: always candidates
+            condition = f" AND ((len <= :topic_len AND (kind = 'topic' OR len <= :post_len)) OR {UPPER})"
+            short = f" AND (len <= {SEED_LENGTH} OR {UPPER})"
+        guess = GUESS * ceilings["topic"]
+        params["topic_len"], params["post_len"] = _longest(ceilings["topic"], guess), _longest(ceilings["post"], guess)
+        rows = ranked(condition)
+        if len(rows) >= limit and rows[-1].score >= guess * (1 + 1e-6):  # float4 ranks: a margin for rounding
+            return rows
+        seed = ranked(short)
         if len(seed) < limit or seed[-1].score <= 0:
             return ranked("")
-        floor = seed[-1].score * (1 - 1e-6)  # ts_rank is float4: keep a margin against rounding
+        floor = seed[-1].score * (1 - 1e-6)
 
         params["topic_len"], params["post_len"] = _longest(ceilings["topic"], floor), _longest(ceilings["post"], floor)
-        return ranked(" AND len <= :topic_len AND (kind = 'topic' OR len <= :post_len)")
+        return ranked(condition)
 
     def stored(self, docnum: int) -> dict:
         return self._stored[int(docnum)]
+
+
+UPPER = "vec @@ CAST(:upper AS tsquery)"
+
+
+def _any_of(units: list, k: int) -> str:
+    """A tsquery matching the rows that match at least k of the units."""
+    return " | ".join("(" + " & ".join(unit_query(units[j].alts) for j in combo) + ")"
+                      for combo in itertools.combinations(range(len(units)), k))
 
 
 def _longest(ceiling: float, floor: float) -> int:
