@@ -19,8 +19,11 @@ per-pass field weights (pages and forum have their own statistics, as in
 ranking.py); a document's score is the sum over units. Documents matching
 every unit come first, then those matching at least half, by how many. A
 GIN index per pass chooses the rows; one aggregate over them gives the exact
-counts and each alternative's document frequency, and a second reads them
-again to rank (ORDER BY ... LIMIT, the idf values as constants).
+counts and each alternative's document frequency, and a second ranks
+(ORDER BY ... LIMIT, the idf values as constants) only the rows that can
+reach the page: those of the highest match level that fills it, and among
+them only rows short enough to beat the page's worst score (`_bounded`). One
+word needs a single query (`_one_word`).
 """
 
 from __future__ import annotations
@@ -237,7 +240,7 @@ class PgSnapshot:
     # ---- ranking ----------------------------------------------------------------------------
 
     def rank(self, plan: Plan, pages: bool, by_date: bool, limit: int) -> Ranked:
-        """Two queries over the pass's matching rows: exact counts and document frequencies, then the ranking.
+        """Exact counts and document frequencies, then the ranking of the rows that can reach the page.
 
         Why not one query with window functions: buffering every matching row
         for a window costs several times more than reading the rows twice
@@ -270,13 +273,16 @@ class PgSnapshot:
                                                  params).scalar() or 0)
             dfs, at_least = [total], {}
         else:
-            frequencies = ", ".join(f"count(*) FILTER (WHERE {matches[i]})" for i in range(len(alts)))
+            # Each alternative is tested once per row (OFFSET 0 keeps the planner from repeating the tests).
+            tested = ", ".join(f"{matches[i]} AS m{i}" for i in range(len(alts)))
+            units_hit = " + ".join("(" + " OR ".join(f"m{index[a]}" for a in u.alts) + ")::int" for u in units)
+            frequencies = ", ".join(f"count(*) FILTER (WHERE m{i})" for i in range(len(alts)))
             between = range(n - 1, need, -1)  # rows matching at least k units, for the levels between
             levels = "".join(f", count(*) FILTER (WHERE hits >= {k})" for k in between)
             counted = self.conn.execute(text(
                 f"SELECT count(*) FILTER (WHERE hits >= {need}), count(*) FILTER (WHERE hits = {n}){levels}, "
-                f"{frequencies} FROM (SELECT vec, {hits} AS hits FROM search_document WHERE {where}) m"),
-                params).one()
+                f"{frequencies} FROM (SELECT *, {units_hit if n > 1 else '1'} AS hits FROM (SELECT {tested} "
+                f"FROM search_document WHERE {where} OFFSET 0) t) m"), params).one()
             total, full = int(counted[0]), int(counted[1])
             at_least = dict(zip(between, (int(c) for c in counted[2:2 + len(between)]), strict=True))
             dfs = [int(d) for d in counted[2 + len(between):]]
@@ -377,7 +383,7 @@ class PgSnapshot:
 
     @staticmethod
     def _bounded(ranked, ceilings: dict[str, float], params: dict, limit: int) -> list:
-        """The forum's top rows when every candidate matches the same units, reading only rows that can reach them.
+        """The forum's top rows, ranking only the rows that can reach them (the candidates match the same units).
 
         Why it is exact: ts_rank with length normalisation 1 is at most the
         first position's weight over log2(length + 1) per alternative (the
@@ -386,9 +392,11 @@ class PgSnapshot:
         of 1/i^2), and at most 1 over log2(length + 1) for several words
         (calc_rank_and). A reply has no title, so a single word scores at most
         the body weight there. So a row longer than 2^(ceiling / s) - 1
-        scores below s. The
-        short rows give s (the limit-th best among them); then only rows short
-        enough to reach s are ranked, which always include those short rows.
+        scores below s. First s is a guess (GUESS of the ceiling): if `limit`
+        ranked rows reach it, no skipped row can beat them. If not, the short
+        rows give s (the limit-th best among them) and only rows short enough
+        to reach it are ranked, which include those short rows. Rows under
+        `upper` (matching more units than the page's last row) always rank.
         """
         condition = " AND len <= :topic_len AND (kind = 'topic' OR len <= :post_len)"
         short = f" AND len <= {SEED_LENGTH}"
