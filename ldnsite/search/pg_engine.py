@@ -290,7 +290,7 @@ class PgSnapshot:
             return _empty()
         domain = max(self.engine.doc_count(self.conn, pages), max(dfs))  # the cached count may lag a new post
         scores = []
-        ceilings = {"topic": 0.0, "post": 0.0}  # per kind: the most a row of length 1 could score (_bounded)
+        bests: list[dict[str, float]] = []  # per unit and kind: the most a row of length 1 could score (_bounded)
         for unit in units:
             parts = []
             best = {"topic": 0.0, "post": 0.0}
@@ -304,11 +304,11 @@ class PgSnapshot:
                     # ts_rank is 0 for a missing word, but not for a phrase whose words are apart: check the match.
                     parts.append(f"CASE WHEN {matches[i]} THEN {rank} ELSE 0 END" if len(alt.tokens) > 1 else rank)
             scores.append(("GREATEST(" + ", ".join(parts) + ")") if parts else "0")
-            for kind in ceilings:
-                ceilings[kind] += best[kind]
+            bests.append(best)
         order = "date DESC NULLS LAST, id" if by_date else "score DESC, date DESC NULLS LAST, id"
         params["every"] = " & ".join(unit_query(u.alts) for u in units)
         bounded = n == 1  # every candidate matches the same units, or those matching more are all shown
+        matched = n  # how many units a row that may be skipped matches
         if n > 1 and full >= limit:
             # Full matches rank first, and there are enough of them: the index's intersection of every unit is
             # the exact candidate set, usually far smaller than the rows matching any unit.
@@ -328,7 +328,9 @@ class PgSnapshot:
             # Not for one unit of several: the ceiling (every unit's best) is far above what one unit scores.
             if level > 1 and (level + 1 == n or math.comb(n, level + 1) <= MAX_COMBINATIONS):
                 params["upper"] = params["every"] if level + 1 == n else _any_of(units, level + 1)
-                bounded = True
+                bounded, matched = True, level
+        # A row matching `matched` units scores at most the sum of the `matched` largest units' bests.
+        ceilings = {kind: sum(sorted((b[kind] for b in bests), reverse=True)[:matched]) for kind in ("topic", "post")}
         score = " + ".join(scores)
 
         def ranked(condition: str) -> list:
