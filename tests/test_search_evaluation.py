@@ -215,3 +215,35 @@ def test_a_page_typed_past_the_end_shows_the_last_page(ask):
     last = ask("hashimoto ldn", page=20)
     assert last["page"] == last["pages"] and last["results"]
 
+
+
+def test_postgres_ranks_only_rows_that_can_win_with_the_same_results(corpus, monkeypatch):
+    """The PostgreSQL engine skips rows too long to reach the page (pg_engine.py): readers get the same pages.
+
+    Each judged query, pages 1 to 3, with the bounds on for every row count, with a guessed floor that always
+    misses (so the floor comes from the short rows), and with every matching row ranked: same counts, same order.
+    """
+    app, _forum = corpus
+    if app.config["SEARCH_BACKEND"] != "postgres":
+        pytest.skip("the bounded ranking is the PostgreSQL engine's")
+    from ldnsite.search import pg_engine
+
+    service = app.extensions["search"]
+
+    def results() -> list:
+        with app.app_context():
+            return [(q.text, page, outcome.total, outcome.full, [(h.kind, h.ref) for h in outcome.hits])
+                    for q in QUERIES for page in (1, 2, 3)
+                    for outcome in [service.search(q.text, kind=q.kind, page=page)]]
+
+    monkeypatch.setattr(pg_engine, "BOUND_FROM", 0)
+    bounded = results()
+    monkeypatch.setattr(pg_engine, "GUESS", 1.0)
+    seeded = results()
+    monkeypatch.setattr(pg_engine, "BOUND_FROM", 10**9)
+    monkeypatch.setattr(pg_engine, "MAX_COMBINATIONS", 0)
+    monkeypatch.setattr(pg_engine.PgSnapshot, "_one_word", lambda *_args: None)
+    everything = results()
+    assert sum(1 for r in everything if r[2]) > 150  # the queries find things
+    assert bounded == everything
+    assert seeded == everything

@@ -19,13 +19,17 @@ per-pass field weights (pages and forum have their own statistics, as in
 ranking.py); a document's score is the sum over units. Documents matching
 every unit come first, then those matching at least half, by how many. A
 GIN index per pass chooses the rows; one aggregate over them gives the exact
-counts and each alternative's document frequency, and a second reads them
-again to rank (ORDER BY ... LIMIT, the idf values as constants).
+counts and each alternative's document frequency, and a second ranks
+(ORDER BY ... LIMIT, the idf values as constants) only the rows that can
+reach the page: those of the highest match level that fills it, and among
+them only rows short enough to beat the page's worst score (`_bounded`). One
+word needs a single query (`_one_word`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import time
@@ -52,12 +56,20 @@ from ldnsite.search.synonyms import load as load_synonyms
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1  # bump when what goes into a row changes: `index ensure` then rebuilds
+SCHEMA_VERSION = 2  # bump when what goes into a row changes: `index ensure` then rebuilds
 # ts_rank weights {D, C, B, A}: body, (unused), keywords, title, as ranking.py's field weights scaled to 1.
 WEIGHTS = {True: "{0.125,0,0.75,1}", False: "{0.2,0,0.2,1}"}
 # ts_rank's length normalisation: none for pages (a few long documents, as ranking.py barely normalises them);
 # 1 + log(length) for the forum, so a long post does not win by repeating a word.
 NORMALIZATION = {True: 0, False: 1}
+# A reply has no title: one word scores at most the body and keywords weight there (WEIGHTS[False]).
+POST_CEILING = 0.2
+MAX_COMBINATIONS = 40  # "any k of n units" as one tsquery: above this many ways, rank every row matching half
+BOUND_FROM = 200  # fewer matching rows than this: rank them all
+# The guessed floor, as a share of what a row of length 1 could score: the 67 judged queries' tenth best
+# scores 0.04-0.2 of it. Lower ranks more rows; higher misses more often (then a second pass finds the floor).
+GUESS = 0.05
+SEED_LENGTH = 40  # positions: the short rows that give the score the top rows must reach
 STATS_SECONDS = 60.0
 CORRECTIONS_SECONDS = 600.0
 FIELD_GAP = 100  # positions between fields, so a phrase never runs from the title into the body
@@ -113,10 +125,13 @@ def row(doc: dict, analyzer) -> dict:
 
 
 UPSERT = text("""
-INSERT INTO search_document (key, kind, ref, topic_id, url, date, is_page, vec, updated_at)
-VALUES (:key, :kind, :ref, :topic_id, :url, :date, :is_page, CAST(:vec AS tsvector), now())
+INSERT INTO search_document (key, kind, ref, topic_id, url, date, is_page, vec, len, updated_at)
+SELECT :key, :kind, :ref, :topic_id, :url, :date, :is_page, v,
+    (SELECT coalesce(sum(greatest(cardinality(positions), 1)), 0) FROM unnest(v)), now()
+FROM CAST(:vec AS tsvector) v
 ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, ref = excluded.ref, topic_id = excluded.topic_id,
-    url = excluded.url, date = excluded.date, is_page = excluded.is_page, vec = excluded.vec, updated_at = now()
+    url = excluded.url, date = excluded.date, is_page = excluded.is_page, vec = excluded.vec, len = excluded.len,
+    updated_at = now()
 """)
 NEW_WORD = text("INSERT INTO search_vocabulary (word, docs) VALUES (:word, 1) ON CONFLICT (word) DO NOTHING")
 
@@ -228,7 +243,7 @@ class PgSnapshot:
     # ---- ranking ----------------------------------------------------------------------------
 
     def rank(self, plan: Plan, pages: bool, by_date: bool, limit: int) -> Ranked:
-        """Two queries over the pass's matching rows: exact counts and document frequencies, then the ranking.
+        """Exact counts and document frequencies, then the ranking of the rows that can reach the page.
 
         Why not one query with window functions: buffering every matching row
         for a window costs several times more than reading the rows twice
@@ -252,43 +267,176 @@ class PgSnapshot:
         if plan.excluded:
             params["excluded"] = unit_query(plan.excluded)
             where += " AND NOT (vec @@ CAST(:excluded AS tsquery))"
-        frequencies = ", ".join(f"count(*) FILTER (WHERE {matches[i]})" for i in range(len(alts)))
-        counted = self.conn.execute(text(
-            f"SELECT count(*) FILTER (WHERE hits >= {need}), count(*) FILTER (WHERE hits = {n}), {frequencies} "
-            f"FROM (SELECT vec, {hits} AS hits FROM search_document WHERE {where}) m"), params).one()
-        total, full, dfs = int(counted[0]), int(counted[1]), [int(d) for d in counted[2:]]
+        if not pages and not by_date and n == 1 and len(alts) == 1 and len(alts[0].tokens) == 1:
+            found = self._one_word(where, params, alts[0], limit)
+            if found is not None:
+                return found
+        if n == 1 and len(alts) == 1:  # the count is the document frequency: no row needs evaluating
+            total = full = int(self.conn.execute(text(f"SELECT count(*) FROM search_document WHERE {where}"),
+                                                 params).scalar() or 0)
+            dfs, at_least = [total], {}
+        else:
+            # Each alternative is tested once per row (OFFSET 0 keeps the planner from repeating the tests).
+            tested = ", ".join(f"{matches[i]} AS m{i}" for i in range(len(alts)))
+            units_hit = " + ".join("(" + " OR ".join(f"m{index[a]}" for a in u.alts) + ")::int" for u in units)
+            frequencies = ", ".join(f"count(*) FILTER (WHERE m{i})" for i in range(len(alts)))
+            between = range(n - 1, need, -1)  # rows matching at least k units, for the levels between
+            levels = "".join(f", count(*) FILTER (WHERE hits >= {k})" for k in between)
+            counted = self.conn.execute(text(
+                f"SELECT count(*) FILTER (WHERE hits >= {need}), count(*) FILTER (WHERE hits = {n}){levels}, "
+                f"{frequencies} FROM (SELECT *, {units_hit if n > 1 else '1'} AS hits FROM (SELECT {tested} "
+                f"FROM search_document WHERE {where} OFFSET 0) t) m"), params).one()
+            total, full = int(counted[0]), int(counted[1])
+            at_least = dict(zip(between, (int(c) for c in counted[2:2 + len(between)]), strict=True))
+            dfs = [int(d) for d in counted[2 + len(between):]]
         if total == 0:
             return _empty()
         domain = max(self.engine.doc_count(self.conn, pages), max(dfs))  # the cached count may lag a new post
         scores = []
+        bests: list[dict[str, float]] = []  # per unit and kind: the most a row of length 1 could score (_bounded)
         for unit in units:
             parts = []
+            best = {"topic": 0.0, "post": 0.0}
             for alt in unit.alts:
                 i = index[alt]
                 weight = alt.boost * math.log(1 + (domain - dfs[i] + 0.5) / (dfs[i] + 0.5))
                 if dfs[i] and weight > 0:
+                    best["topic"] = max(best["topic"], weight)
+                    best["post"] = max(best["post"], weight * (POST_CEILING if len(alt.tokens) == 1 else 1.0))
                     rank = f"{weight:.6f} * ts_rank(CAST(:w AS real[]), vec, CAST(:a{i} AS tsquery), {NORMALIZATION[pages]})"
                     # ts_rank is 0 for a missing word, but not for a phrase whose words are apart: check the match.
                     parts.append(f"CASE WHEN {matches[i]} THEN {rank} ELSE 0 END" if len(alt.tokens) > 1 else rank)
             scores.append(("GREATEST(" + ", ".join(parts) + ")") if parts else "0")
+            bests.append(best)
         order = "date DESC NULLS LAST, id" if by_date else "score DESC, date DESC NULLS LAST, id"
+        params["every"] = " & ".join(unit_query(u.alts) for u in units)
+        bounded = n == 1  # every candidate matches the same units, or those matching more are all shown
+        matched = n  # how many units a row that may be skipped matches
         if n > 1 and full >= limit:
             # Full matches rank first, and there are enough of them: the index's intersection of every unit is
             # the exact candidate set, usually far smaller than the rows matching any unit.
-            params["every"] = " & ".join(unit_query(u.alts) for u in units)
             where = where.replace("CAST(:any AS tsquery)", "CAST(:every AS tsquery)")
-        rows = self.conn.execute(text(
-            f"SELECT id, kind, ref, url, date, hits, score FROM (SELECT id, kind, ref, url, date, {hits} AS hits, "
-            f"({' + '.join(scores)})::float8 AS score FROM search_document WHERE {where}) m WHERE hits >= {need} "
-            f"ORDER BY hits DESC, {order} LIMIT :limit"), params).all()
+            bounded = True
+        elif n > 1:
+            # Rows are ordered by how many units they match first: when the rows matching at least k units fill
+            # the page, they are the candidates, and the index finds them as "any k of the units".
+            # Otherwise the rows matching at least half of them (not every row matching any unit, as `any` reads).
+            level = next((k for k, count in at_least.items() if count >= limit), need)
+            if 1 < level < n and math.comb(n, level) <= MAX_COMBINATIONS:
+                params["level"] = _any_of(units, level)
+                where = where.replace("CAST(:any AS tsquery)", "CAST(:level AS tsquery)")
+            elif level > 1:
+                level = 0  # too many ways to choose: rank every row matching half of the units
+            # The rows matching more than `level` units are fewer than the page: all shown, above the rest.
+            # Not for one unit of several: the ceiling (every unit's best) is far above what one unit scores.
+            if level > 1 and (level + 1 == n or math.comb(n, level + 1) <= MAX_COMBINATIONS):
+                params["upper"] = params["every"] if level + 1 == n else _any_of(units, level + 1)
+                bounded, matched = True, level
+        # A row matching `matched` units scores at most the sum of the `matched` largest units' bests.
+        ceilings = {kind: sum(sorted((b[kind] for b in bests), reverse=True)[:matched]) for kind in ("topic", "post")}
+        score = " + ".join(scores)
+
+        def ranked(condition: str) -> list:
+            return self.conn.execute(text(
+                f"SELECT id, kind, ref, url, date, hits, score FROM (SELECT id, kind, ref, url, date, {hits} AS hits, "
+                f"({score})::float8 AS score FROM search_document WHERE {where}{condition}) m WHERE hits >= {need} "
+                f"ORDER BY hits DESC, {order} LIMIT :limit"), params).all()
+
+        if not pages and not by_date and bounded and total > BOUND_FROM:
+            rows = self._bounded(ranked, ceilings, params, limit)
+        else:
+            rows = ranked("")
         for r in rows:
             self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "url": r.url, "date": r.date}
         return Ranked(np.array([r.id for r in rows], dtype=np.int64),
                       np.array([r.score for r in rows], dtype=np.float32),
                       np.array([_micros(r.date) for r in rows], dtype=np.int64), full, total - full)
 
+    def _one_word(self, where: str, params: dict, alt: Alt, limit: int) -> Ranked | None:
+        """One word in the forum: the count and the top rows in one pass, ranking only rows short enough to win.
+
+        With one alternative the idf is a common factor, so the order is
+        ts_rank's alone, and the bound of _bounded applies with a guessed
+        floor: a row is ranked only if it could reach GUESS. When at least
+        `limit` ranked rows reach it, no unranked row can beat them and the
+        answer is exact; otherwise (a rarer word) None, and rank() reads the
+        rows again with the floor they give.
+        """
+        params = {**params, "topic_len": _longest(1.0, GUESS), "post_len": _longest(POST_CEILING, GUESS)}
+        rank = f"ts_rank(CAST(:w AS real[]), vec, CAST(:a0 AS tsquery), {NORMALIZATION[False]})"
+        order = "r DESC, date DESC NULLS LAST, id"
+        found = self.conn.execute(text(
+            f"SELECT count(*), (array_agg(id ORDER BY {order}) FILTER (WHERE r IS NOT NULL))[1:{int(limit)}], "
+            f"(array_agg(r ORDER BY {order}) FILTER (WHERE r IS NOT NULL))[1:{int(limit)}] FROM (SELECT id, date, "
+            f"CASE WHEN len <= :topic_len AND (kind = 'topic' OR len <= :post_len) THEN {rank} END AS r "
+            f"FROM search_document WHERE {where}) m"), params).one()
+        total, ids, ranks = int(found[0]), found[1] or [], found[2] or []
+        if total == 0:
+            return _empty()
+        if len(ids) < limit or ranks[-1] < GUESS * (1 + 1e-6):  # float4 ranks: a margin for rounding
+            return None
+        domain = max(self.engine.doc_count(self.conn, False), total)
+        weight = float(f"{alt.boost * math.log(1 + (domain - total + 0.5) / (total + 0.5)):.6f}")
+        if weight <= 0:
+            return None
+        rows = {r.id: r for r in self.conn.execute(
+            text("SELECT id, kind, ref, url, date FROM search_document WHERE id = ANY(:ids)"), {"ids": ids})}
+        for r in rows.values():
+            self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "url": r.url, "date": r.date}
+        return Ranked(np.array(ids, dtype=np.int64), np.array([weight * r for r in ranks], dtype=np.float32),
+                      np.array([_micros(rows[i].date) for i in ids], dtype=np.int64), total, 0)
+
+    @staticmethod
+    def _bounded(ranked, ceilings: dict[str, float], params: dict, limit: int) -> list:
+        """The forum's top rows, ranking only the rows that can reach them (the candidates match the same units).
+
+        Why it is exact: ts_rank with length normalisation 1 is at most the
+        first position's weight over log2(length + 1) per alternative (the
+        positions of a vector are in field order, title first, so the first
+        position carries the largest weight; calc_rank_or divides by the sum
+        of 1/i^2), and at most 1 over log2(length + 1) for several words
+        (calc_rank_and). A reply has no title, so a single word scores at most
+        the body weight there. So a row longer than 2^(ceiling / s) - 1
+        scores below s. First s is a guess (GUESS of the ceiling): if `limit`
+        ranked rows reach it, no skipped row can beat them. If not, the short
+        rows give s (the limit-th best among them) and only rows short enough
+        to reach it are ranked, which include those short rows. Rows under
+        `upper` (matching more units than the page's last row) always rank.
+        """
+        condition = " AND len <= :topic_len AND (kind = 'topic' OR len <= :post_len)"
+        short = f" AND len <= {SEED_LENGTH}"
+        if "upper" in params:  # rows matching more units than the last row shown: always candidates
+            condition = f" AND ((len <= :topic_len AND (kind = 'topic' OR len <= :post_len)) OR {UPPER})"
+            short = f" AND (len <= {SEED_LENGTH} OR {UPPER})"
+        guess = GUESS * ceilings["topic"]
+        params["topic_len"], params["post_len"] = _longest(ceilings["topic"], guess), _longest(ceilings["post"], guess)
+        rows = ranked(condition)
+        if len(rows) >= limit and rows[-1].score >= guess * (1 + 1e-6):  # float4 ranks: a margin for rounding
+            return rows
+        seed = ranked(short)
+        if len(seed) < limit or seed[-1].score <= 0:
+            return ranked("")
+        floor = seed[-1].score * (1 - 1e-6)
+
+        params["topic_len"], params["post_len"] = _longest(ceilings["topic"], floor), _longest(ceilings["post"], floor)
+        return ranked(condition)
+
     def stored(self, docnum: int) -> dict:
         return self._stored[int(docnum)]
+
+
+UPPER = "vec @@ CAST(:upper AS tsquery)"
+
+
+def _any_of(units: list, k: int) -> str:
+    """A tsquery matching the rows that match at least k of the units."""
+    return " | ".join("(" + " & ".join(unit_query(units[j].alts) for j in combo) + ")"
+                      for combo in itertools.combinations(range(len(units)), k))
+
+
+def _longest(ceiling: float, floor: float) -> int:
+    """The longest row that could score `floor` when a row of length 1 scores at most `ceiling` (log2 normalisation)."""
+    return int(min(2.0 ** min(ceiling / floor, 31.0), 2**31 - 1))
 
 
 def _micros(value: datetime | None) -> int:
@@ -544,9 +692,9 @@ class PgIndexer:
                                 content_signature=signature, built_at=utcnow().isoformat(), built_docs=count)
                 session.commit()
             self.engine.clear_caches()
-            with self.engine.db.connect() as conn:
-                conn.execute(text("ANALYZE search_document"))
-                conn.commit()
+            # VACUUM too: the rebuild rewrote every row, and the index scans read the visibility map.
+            with self.app.extensions["db_engine"].connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE search_document"))
             return {"generation": "search_document", "documents": count, "seconds": time.monotonic() - started}
 
     def _write_batch(self, docs: list[dict]) -> int:

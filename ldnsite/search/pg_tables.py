@@ -32,12 +32,16 @@ search_document = Table(
     Column("date", DateTime, nullable=True),
     Column("is_page", Boolean, nullable=False),
     Column("vec", TSVECTOR, nullable=False),
+    # The vector's position count (what ts_rank's length normalisation divides by): bounds a row's score (pg_engine.py).
+    Column("len", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime, nullable=False, server_default=func.now()),
 )
 # One GIN index per pass: the few pages are searched without reading the forum's matches, and the other way round.
 Index("ix_search_document_vec_page", search_document.c.vec, postgresql_using="gin", postgresql_where=text("is_page"))
 Index("ix_search_document_vec_forum", search_document.c.vec, postgresql_using="gin",
       postgresql_where=text("NOT is_page"))
+# Rows by length, so the ranking reads only the rows short enough to reach the top (pg_engine.py).
+Index("ix_search_document_len", search_document.c.len, postgresql_where=text("NOT is_page"))
 
 # Plain words (unstemmed) of pages, topic titles and opening posts, for "Did you mean" and prefixes.
 search_vocabulary = Table(

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("date", sa.DateTime(), nullable=True),
         sa.Column("is_page", sa.Boolean(), nullable=False),
         sa.Column("vec", TSVECTOR(), nullable=False),
+        sa.Column("len", sa.Integer(), server_default="0", nullable=False),
         sa.Column("updated_at", sa.DateTime(), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_search_document"),
         sa.UniqueConstraint("key", name="uq_search_document_key"),
@@ -58,6 +59,8 @@ def upgrade() -> None:
                     postgresql_where=sa.text("is_page"))
     op.create_index("ix_search_document_vec_forum", "search_document", ["vec"], postgresql_using="gin",
                     postgresql_where=sa.text("NOT is_page"))
+    # Rows by length (the vector's position count): the ranking reads only rows short enough to reach the top.
+    op.create_index("ix_search_document_len", "search_document", ["len"], postgresql_where=sa.text("NOT is_page"))
     op.create_table(
         "search_vocabulary",
         sa.Column("word", sa.String(length=100, collation="C"), nullable=False),
@@ -77,6 +80,7 @@ def downgrade() -> None:
         return
     op.drop_table("search_state")
     op.drop_table("search_vocabulary")
+    op.drop_index("ix_search_document_len", table_name="search_document")
     op.drop_index("ix_search_document_vec_forum", table_name="search_document")
     op.drop_index("ix_search_document_vec_page", table_name="search_document")
     op.drop_index("ix_search_document_topic_id", table_name="search_document")
