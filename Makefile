@@ -43,6 +43,7 @@ browser:
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Two workers (pytest-xdist), each test file on one of them, so a module's shared fixtures are built once.
 test: install-dev browser nginx lint

@@ -70,7 +70,7 @@ def _seed(env: dict[str, str]) -> dict:
         "topics": TOPICS,
         "marker": MARKER,
     }
-    code = r'''
+    code = r"""
 import json, sys
 from datetime import timedelta
 from werkzeug.security import generate_password_hash
@@ -112,9 +112,10 @@ with app.app_context():
 outcome = app.test_cli_runner().invoke(args=["index", "rebuild"])
 assert outcome.exit_code == 0, outcome.output
 print(json.dumps(result))
-'''
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(spec)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -165,13 +166,16 @@ def _bytes_table(port: int, app_port: int, ids: dict, stylesheet: str) -> tuple[
         served_as = again.get(path)[0].headers.get("X-Cache-Status") or "-"  # how a second reader gets it
         again.close()
         shown = path.split("?v=")[0]
-        rows.append(f"| {label} (`{shown}`) | {sizes['']:,} B | {sizes['gzip']:,} B | {sizes['br']:,} B | {sizes['body']:,} B "
-                    f"| {served_as} |")
+        rows.append(
+            f"| {label} (`{shown}`) | {sizes['']:,} B | {sizes['gzip']:,} B | {sizes['br']:,} B | {sizes['body']:,} B | {served_as} |"
+        )
     member = Reader(port, "gzip, br")
     _sign_in(member, "member1@example.com")
     response, _, total = member.get(ARTICLE)
-    rows.append(f"| LDN core page for a signed-in member (CSRF token: never compressed) | {total:,} B | – | – | – | "
-                f"{response.headers.get('X-Cache-Status')} |")
+    rows.append(
+        f"| LDN core page for a signed-in member (CSRF token: never compressed) | {total:,} B | – | – | – | "
+        f"{response.headers.get('X-Cache-Status')} |"
+    )
     member.close()
     direct = Reader(app_port, "br")
     response, _, total = direct.get(ARTICLE)
@@ -188,8 +192,8 @@ def _bytes_table(port: int, app_port: int, ids: dict, stylesheet: str) -> tuple[
 @dataclass
 class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    anonymous: Counter = field(default_factory=Counter)   # X-Cache-Status of anonymous page views
-    member: Counter = field(default_factory=Counter)      # X-Cache-Status of members' requests
+    anonymous: Counter = field(default_factory=Counter)  # X-Cache-Status of anonymous page views
+    member: Counter = field(default_factory=Counter)  # X-Cache-Status of members' requests
     posts: int = 0
     errors: list[str] = field(default_factory=list)
     leaks: Counter = field(default_factory=Counter)
@@ -275,8 +279,10 @@ def _member_loop(seed: int, port: int, ids: dict, deadline: float, tally: Tally)
                     tally.leak("member's page served from the cache")
                 if path.startswith("/forum/t/") and rng.random() < 0.25 and b'action="/forum/t/' in page:
                     topic_id = path.rsplit("/", 1)[1]
-                    posted, _, _ = reader.post(f"/forum/t/{topic_id}/reply", {
-                        "csrf_token": _token(page), "body": f"{email.split('@')[0]} here: the same happened to me at 3 mg."})
+                    posted, _, _ = reader.post(
+                        f"/forum/t/{topic_id}/reply",
+                        {"csrf_token": _token(page), "body": f"{email.split('@')[0]} here: the same happened to me at 3 mg."},
+                    )
                     if posted.status in (302, 303):
                         with tally.lock:
                             tally.posts += 1
@@ -301,8 +307,9 @@ def _removal(port: int, ids: dict, deadline: float, result: dict) -> None:
         moderator = Reader(port, "br")
         _sign_in(moderator, "moderator@example.com")
         _, form, _ = moderator.get(f"/moderation/p/{ids['marker_post']}/remove")
-        response, _, _ = moderator.post(f"/moderation/p/{ids['marker_post']}/remove",
-                                        {"csrf_token": _token(form), "reason": "Medical misinformation", "detail": ""})
+        response, _, _ = moderator.post(
+            f"/moderation/p/{ids['marker_post']}/remove", {"csrf_token": _token(form), "reason": "Medical misinformation", "detail": ""}
+        )
         removed_at = time.monotonic()
         if response.status not in (302, 303):
             raise RuntimeError(f"removal answered {response.status}")
@@ -327,7 +334,7 @@ def _scan_cache(proxy: Proxy, emails: list[str]) -> tuple[int, Counter]:
     for path in files:
         raw = path.read_bytes()
         start = raw.find(b"\nHTTP/")
-        head, _, body = raw[start + 1:].partition(b"\r\n\r\n")
+        head, _, body = raw[start + 1 :].partition(b"\r\n\r\n")
         lowered = head.lower()
         if b"\nset-cookie:" in lowered:
             found["stored with Set-Cookie"] += 1
@@ -357,8 +364,15 @@ def _scan_cache(proxy: Proxy, emails: list[str]) -> tuple[int, Counter]:
 
 def _snapshot(env: dict[str, str], directory: Path) -> str:
     """`flask content snapshot`, as the jobs timer in docs/deploy.md runs it; returns its summary line."""
-    out = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "content", "snapshot", str(directory)], cwd=ROOT,
-                         env=env, check=True, capture_output=True, text=True, timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "content", "snapshot", str(directory)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     return out.strip().splitlines()[-1]
 
 
@@ -393,8 +407,10 @@ CACHED_ARTICLE = ARTICLE + "?from=cache"  # a query string: nginx skips the page
 def _rates(proxy: Proxy) -> tuple[list[str], dict[str, float]]:
     """Per encoding, the article as a page file and from the proxy cache, each against the same bytes as a plain file."""
     base = f"http://127.0.0.1:{proxy.port}"
-    rows = ["| encoding | served as | | article | nginx static file, same bytes | ratio (median of rounds) |",
-            "|---|---|---|---:|---:|---:|"]
+    rows = [
+        "| encoding | served as | | article | nginx static file, same bytes | ratio (median of rounds) |",
+        "|---|---|---|---:|---:|---:|",
+    ]
     encodings = ["", "br"] if shutil.which("wrk") else [""]
     ratios: dict[str, float] = {}
     detail = []
@@ -427,16 +443,24 @@ def _rates(proxy: Proxy) -> tuple[list[str], dict[str, float]]:
             wall_ratio = _median([si / st for si, st in zip(site_wall, static_wall, strict=True)])
             ratios[f"{encoding or 'identity'} {how}"] = capacity
             ratios[f"{encoding or 'identity'} {how} wall"] = wall_ratio
-            rows.append(f"| {encoding or 'identity'} ({size:,} B body) | {how} ({status}) | nginx CPU per request | "
-                        f"{_median(site_cpu):.1f} µs (= {1e6 / _median(site_cpu):,.0f} req/s a core) | {_median(static_cpu):.1f} µs "
-                        f"(= {1e6 / _median(static_cpu):,.0f} req/s a core) | **{capacity:.2f}** |")
-            rows.append(f"| | | wall clock, shared machine | {_median(site_wall):,.0f} req/s | {_median(static_wall):,.0f} req/s "
-                        f"| {wall_ratio:.2f} |")
-            detail.append(f"{encoding or 'identity'} {how}: " + "; ".join(
-                f"{a:,.0f}/{b:,.0f}" for a, b in zip(site_wall, static_wall, strict=True)))
+            rows.append(
+                f"| {encoding or 'identity'} ({size:,} B body) | {how} ({status}) | nginx CPU per request | "
+                f"{_median(site_cpu):.1f} µs (= {1e6 / _median(site_cpu):,.0f} req/s a core) | {_median(static_cpu):.1f} µs "
+                f"(= {1e6 / _median(static_cpu):,.0f} req/s a core) | **{capacity:.2f}** |"
+            )
+            rows.append(
+                f"| | | wall clock, shared machine | {_median(site_wall):,.0f} req/s | {_median(static_wall):,.0f} req/s "
+                f"| {wall_ratio:.2f} |"
+            )
+            detail.append(
+                f"{encoding or 'identity'} {how}: " + "; ".join(f"{a:,.0f}/{b:,.0f}" for a, b in zip(site_wall, static_wall, strict=True))
+            )
     load = f"wrk -t1 -c{CONNECTIONS} -d{DURATION}s" if shutil.which("wrk") else "4 Python processes (wrk not installed)"
-    rows += ["", f"Load: {load}, {ROUNDS} alternating rounds after a 1 s warm-up, one nginx worker, all on this machine. "
-             f"The proxy-cache rows ask for `{CACHED_ARTICLE}`. Wall-clock rounds (article/static): " + " | ".join(detail) + "."]
+    rows += [
+        "",
+        f"Load: {load}, {ROUNDS} alternating rounds after a 1 s warm-up, one nginx worker, all on this machine. "
+        f"The proxy-cache rows ask for `{CACHED_ARTICLE}`. Wall-clock rounds (article/static): " + " | ".join(detail) + ".",
+    ]
     return rows, ratios
 
 
@@ -467,10 +491,11 @@ def run() -> str:
             emails = [f"member{i}@example.com" for i in range(12)] + ["moderator@example.com"]
             tally, removal = Tally(), {}
             deadline = time.monotonic() + MIX_SECONDS
-            threads = [threading.Thread(target=_reader_loop, args=(i, proxy.port, ids, stylesheet, deadline, tally, emails))
-                       for i in range(READERS)]
-            threads += [threading.Thread(target=_member_loop, args=(i, proxy.port, ids, deadline, tally))
-                        for i in range(MEMBER_THREADS)]
+            threads = [
+                threading.Thread(target=_reader_loop, args=(i, proxy.port, ids, stylesheet, deadline, tally, emails))
+                for i in range(READERS)
+            ]
+            threads += [threading.Thread(target=_member_loop, args=(i, proxy.port, ids, deadline, tally)) for i in range(MEMBER_THREADS)]
             threads.append(threading.Thread(target=_removal, args=(proxy.port, ids, deadline, removal)))
             started = time.monotonic()
             for t in threads:
@@ -490,13 +515,21 @@ def run() -> str:
     hit = from_cache / anon_total if anon_total else 0.0
     member_total = sum(tally.member.values())
     leaks = tally.leaks + cache_leaks
-    personal = leaks["member's page served from the cache"] + leaks["personal page served to an anonymous reader"] \
-        + leaks["stored with personal data or a token"] + leaks["stored although private or no-store"]
+    personal = (
+        leaks["member's page served from the cache"]
+        + leaks["personal page served to an anonymous reader"]
+        + leaks["stored with personal data or a token"]
+        + leaks["stored although private or no-store"]
+    )
     unreadable = leaks["stored entry that could not be decoded"]
-    cookies = leaks["Set-Cookie served from the cache"] + leaks["public response with Set-Cookie"] \
-        + leaks["stored with Set-Cookie"] + leaks["anonymous reader given a cookie"]
+    cookies = (
+        leaks["Set-Cookie served from the cache"]
+        + leaks["public response with Set-Cookie"]
+        + leaks["stored with Set-Cookie"]
+        + leaks["anonymous reader given a cookie"]
+    )
     seconds = removal.get("seconds")
-    removal_text = (f"{seconds:.1f} s" if seconds is not None else f"not gone within the run ({removal.get('error', '')})")
+    removal_text = f"{seconds:.1f} s" if seconds is not None else f"not gone within the run ({removal.get('error', '')})"
     ldn, css = wire["LDN core page"], wire["stylesheet (hashed URL)"]
     ratio = ratios["identity page file"]
 
@@ -516,7 +549,8 @@ def run() -> str:
         f"| revalidated with the app (304, body from the cache) | {revalidated:,} |",
         "| anonymous cache statuses | " + ", ".join(f"{k} {v:,}" for k, v in tally.anonymous.most_common()) + " |",
         f"| member requests (all BYPASS expected) | {member_total:,}: "
-        + ", ".join(f"{k} {v:,}" for k, v in tally.member.most_common()) + " |",
+        + ", ".join(f"{k} {v:,}" for k, v in tally.member.most_common())
+        + " |",
         f"| replies posted by members during the run | {tally.posts} |",
         f"| removed post still seen through the cache after the moderator's click | {removal_text} (bound: 30 s) |",
         f"| errors | {len(tally.errors)}{': ' + ', '.join(sorted(set(tally.errors))[:5]) if tally.errors else ''} |",

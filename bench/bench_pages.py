@@ -44,14 +44,16 @@ def _free_port() -> int:
 
 def _environment(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "FLASK_SECRET_KEY": "bench-secret-key",
-        "FLASK_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-        "FLASK_INDEX_DIR": str(tmp / "index"),
-        "FLASK_MAIL_URL": f"file:{tmp / 'outbox'}",
-        "FLASK_RATELIMIT_ENABLED": "false",
-        "FLASK_SITE_URL": "http://127.0.0.1:5000",
-    })
+    env.update(
+        {
+            "FLASK_SECRET_KEY": "bench-secret-key",
+            "FLASK_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "FLASK_INDEX_DIR": str(tmp / "index"),
+            "FLASK_MAIL_URL": f"file:{tmp / 'outbox'}",
+            "FLASK_RATELIMIT_ENABLED": "false",
+            "FLASK_SITE_URL": "http://127.0.0.1:5000",
+        }
+    )
     return env
 
 
@@ -104,7 +106,9 @@ def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
 def _wrk(url: str, seconds: int) -> float:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -189,23 +193,26 @@ def run() -> str:
     # per-round ratios cancels out load from other processes better than a ratio of medians.
     ratio = _median([a / s for a, s in zip(results["article"], results["static"], strict=True)])
     verdict = "meets" if ratio >= GOAL else "misses"
-    return "\n".join([
-        "## Pages: article vs static bytes (gunicorn, 2 workers)",
-        "",
-        "| endpoint | response size | requests/s (median of "
-        f"{ROUNDS}) | all rounds |",
-        "|---|---|---|---|",
-        f"| `{ARTICLE}` (anonymous, page cache) | {len(body):,} B | {article:,.0f} | "
-        + ", ".join(f"{x:,.0f}" for x in results["article"]) + " |",
-        f"| `{static_path}` (Flask static file) | {len(css):,} B | {static:,.0f} | "
-        + ", ".join(f"{x:,.0f}" for x in results["static"]) + " |",
-        "",
-        f"**Ratio article / static: {ratio:.2f}** (median of the per-round ratios; {verdict} the goal of >= {GOAL}).",
-        "",
-        f"Server: `gunicorn -w 2 -b 127.0.0.1:PORT app:app` with FLASK_RATELIMIT_ENABLED=false and a temporary "
-        f"SQLite database. Load: {name} ({described}), {ROUNDS} alternating rounds of {DURATION} s after a warm-up. "
-        "Command: `make bench` (or `.venv/bin/python -m bench pages`).",
-    ])
+    return "\n".join(
+        [
+            "## Pages: article vs static bytes (gunicorn, 2 workers)",
+            "",
+            f"| endpoint | response size | requests/s (median of {ROUNDS}) | all rounds |",
+            "|---|---|---|---|",
+            f"| `{ARTICLE}` (anonymous, page cache) | {len(body):,} B | {article:,.0f} | "
+            + ", ".join(f"{x:,.0f}" for x in results["article"])
+            + " |",
+            f"| `{static_path}` (Flask static file) | {len(css):,} B | {static:,.0f} | "
+            + ", ".join(f"{x:,.0f}" for x in results["static"])
+            + " |",
+            "",
+            f"**Ratio article / static: {ratio:.2f}** (median of the per-round ratios; {verdict} the goal of >= {GOAL}).",
+            "",
+            f"Server: `gunicorn -w 2 -b 127.0.0.1:PORT app:app` with FLASK_RATELIMIT_ENABLED=false and a temporary "
+            f"SQLite database. Load: {name} ({described}), {ROUNDS} alternating rounds of {DURATION} s after a warm-up. "
+            "Command: `make bench` (or `.venv/bin/python -m bench pages`).",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -40,17 +40,19 @@ def _app(tmp: Path, on_commit: bool):
     from ldnsite.sanitising.posts import render_post
 
     models_registry.import_all()
-    app = create_app({
-        "TESTING": False,
-        "SECRET_KEY": "bench",
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-        "INDEX_DIR": str(tmp / "index"),
-        "MAIL_URL": f"file:{tmp / 'outbox'}",
-        "RATELIMIT_ENABLED": False,
-        "SITE_URL": "http://localhost",
-        "SEARCH_INDEX_ON_COMMIT": on_commit,
-        "MAIL_DELIVER_ON_COMMIT": on_commit,
-    })
+    app = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "INDEX_DIR": str(tmp / "index"),
+            "MAIL_URL": f"file:{tmp / 'outbox'}",
+            "RATELIMIT_ENABLED": False,
+            "SITE_URL": "http://localhost",
+            "SEARCH_INDEX_ON_COMMIT": on_commit,
+            "MAIL_DELIVER_ON_COMMIT": on_commit,
+        }
+    )
     Base.metadata.create_all(app.extensions["db_engine"])
     with app.app_context():
         session = get_session()
@@ -63,8 +65,14 @@ def _app(tmp: Path, on_commit: bool):
         session.add(topic)
         session.flush()
         for n in range(4):  # earlier posts, so the replier's posts are published at once
-            session.add(Post(topic_id=topic.id, author_id=replier.id if n else author.id, body_source=f"Earlier post {n}",
-                             body_html=render_post(f"Earlier post {n}")))
+            session.add(
+                Post(
+                    topic_id=topic.id,
+                    author_id=replier.id if n else author.id,
+                    body_source=f"Earlier post {n}",
+                    body_html=render_post(f"Earlier post {n}"),
+                )
+            )
         session.commit()
         return app, topic.id, replier.id, replier.session_version
 
@@ -107,20 +115,22 @@ def _row(label: str, posts: int, total: float, timings: list[float]) -> str:
 def run() -> str:
     deferred = _measure(on_commit=False)
     immediate = _measure(on_commit=True)
-    return "\n".join([
-        "## Forum posts",
-        "",
-        "Creating a reply end to end through the Flask test client: CSRF-checked form, Markdown render and sanitise, "
-        "store, search outbox row and queued reply notification, in one SQLite transaction "
-        f"({POSTS} posts after {WARMUP} warm-up posts, one member, sequential).",
-        "",
-        "| scenario | posts | posts/s | p50 ms | p95 ms |",
-        "|---|---:|---:|---:|---:|",
-        _row("index and mail deferred (`flask index sync`, `flask mail flush`)", *deferred),
-        _row("index update and mail delivery right after commit (default)", *immediate),
-        "",
-        "Command: `make bench` (or `.venv/bin/python -m bench posts`; `BENCH_POSTS=N` to change the count).",
-    ])
+    return "\n".join(
+        [
+            "## Forum posts",
+            "",
+            "Creating a reply end to end through the Flask test client: CSRF-checked form, Markdown render and sanitise, "
+            "store, search outbox row and queued reply notification, in one SQLite transaction "
+            f"({POSTS} posts after {WARMUP} warm-up posts, one member, sequential).",
+            "",
+            "| scenario | posts | posts/s | p50 ms | p95 ms |",
+            "|---|---:|---:|---:|---:|",
+            _row("index and mail deferred (`flask index sync`, `flask mail flush`)", *deferred),
+            _row("index update and mail delivery right after commit (default)", *immediate),
+            "",
+            "Command: `make bench` (or `.venv/bin/python -m bench posts`; `BENCH_POSTS=N` to change the count).",
+        ]
+    )
 
 
 if __name__ == "__main__":

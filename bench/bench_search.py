@@ -25,12 +25,14 @@ from bench.search_judgments import QUERIES, Scores, judgments, score
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SEARCH_SIZES", "100000,300000").split(",") if s.strip()]
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://127.0.0.1:5432/test")
-NOTE = ("Warm: the query's second run (this service: result cache cleared, posting cache warm). "
-        "Cold: first run (this service: posting and result caches emptied first; the OS file cache is warm). "
-        "This service's times include loading rows from the database, the visibility check and highlighted "
-        "snippets; the others' are the SELECT or the Whoosh search (plain Whoosh also loads rows to drop hidden "
-        "ones). Plain Whoosh BM25F runs on this service's index (same analyzer and synonyms), opening it for each "
-        "query as the common pattern does.")
+NOTE = (
+    "Warm: the query's second run (this service: result cache cleared, posting cache warm). "
+    "Cold: first run (this service: posting and result caches emptied first; the OS file cache is warm). "
+    "This service's times include loading rows from the database, the visibility check and highlighted "
+    "snippets; the others' are the SELECT or the Whoosh search (plain Whoosh also loads rows to drop hidden "
+    "ones). Plain Whoosh BM25F runs on this service's index (same analyzer and synonyms), opening it for each "
+    "query as the common pattern does."
+)
 PG_ENGINE = "this service, PostgreSQL engine"
 SYSTEMS = ("this service", PG_ENGINE, "plain Whoosh BM25F", "SQLite FTS5 bm25", "PostgreSQL ts_rank_cd")
 
@@ -61,11 +63,17 @@ class Bench:
 
         models_registry.import_all()
         self.dir = Path(tempfile.mkdtemp(prefix="bench-search-"))
-        self.app = create_app({
-            "TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{self.dir / 'bench.db'}",
-            "INDEX_DIR": str(self.dir / "index"), "SEARCH_INDEX_ON_COMMIT": False,
-            "RATELIMIT_ENABLED": False, "MAIL_URL": f"file:{self.dir / 'outbox'}",
-        })
+        self.app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "bench",
+                "DATABASE_URL": f"sqlite:///{self.dir / 'bench.db'}",
+                "INDEX_DIR": str(self.dir / "index"),
+                "SEARCH_INDEX_ON_COMMIT": False,
+                "RATELIMIT_ENABLED": False,
+                "MAIL_URL": f"file:{self.dir / 'outbox'}",
+            }
+        )
         engine = self.app.extensions["db_engine"]
         Base.metadata.create_all(engine)
         t0 = time.perf_counter()
@@ -86,8 +94,9 @@ class Bench:
         from ldnsite.search.documents import page_document
 
         self.page_urls = {p.url: f"page:{p.slug}" for p in store.all()}
-        self.docs = [(d["key"], d["title"], d["keywords"], d["body"]) for d in
-                     (page_document(store, p) for p in store.all())] + self.forum.visible_documents()
+        self.docs = [
+            (d["key"], d["title"], d["keywords"], d["body"]) for d in (page_document(store, p) for p in store.all())
+        ] + self.forum.visible_documents()
         self.judged = judgments(self.forum, {p.slug for p in store.all()})
         self.fts = self._fts5()
         self.pg_name, self.pg = self._postgres()
@@ -105,11 +114,17 @@ class Bench:
             admin.execute(f"DROP DATABASE IF EXISTS {name}")
             admin.execute(f"CREATE DATABASE {name}")
         url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + "/" + name
-        app = create_app({
-            "TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "SEARCH_BACKEND": "postgres",
-            "INDEX_DIR": str(self.dir / "no-index"), "RATELIMIT_ENABLED": False,
-            "MAIL_URL": f"file:{self.dir / 'outbox-pg'}",
-        })
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "bench",
+                "DATABASE_URL": url,
+                "SEARCH_BACKEND": "postgres",
+                "INDEX_DIR": str(self.dir / "no-index"),
+                "RATELIMIT_ENABLED": False,
+                "MAIL_URL": f"file:{self.dir / 'outbox-pg'}",
+            }
+        )
         engine = app.extensions["db_engine"]
         Base.metadata.create_all(engine)
         pg_tables.metadata.create_all(engine)
@@ -127,10 +142,10 @@ class Bench:
     def _fts5(self) -> sqlite3.Connection:
         t0 = time.perf_counter()
         conn = sqlite3.connect(str(self.dir / "fts.db"), check_same_thread=False)
-        conn.execute("CREATE VIRTUAL TABLE docs USING fts5(title, keywords, body, key UNINDEXED, "
-                     "tokenize='porter unicode61 remove_diacritics 2')")
-        conn.executemany("INSERT INTO docs(title, keywords, body, key) VALUES (?, ?, ?, ?)",
-                         [(t, k, b, key) for key, t, k, b in self.docs])
+        conn.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(title, keywords, body, key UNINDEXED, tokenize='porter unicode61 remove_diacritics 2')"
+        )
+        conn.executemany("INSERT INTO docs(title, keywords, body, key) VALUES (?, ?, ?, ?)", [(t, k, b, key) for key, t, k, b in self.docs])
         conn.commit()
         self.fts_build = time.perf_counter() - t0
         self.fts_mb = (self.dir / "fts.db").stat().st_size / 1e6
@@ -145,14 +160,15 @@ class Bench:
             admin.execute(f"CREATE DATABASE {name}")
         conn = psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/" + name, autocommit=True)
         t0 = time.perf_counter()
-        conn.execute("CREATE TABLE docs (key text PRIMARY KEY, kind text, title text, keywords text, body text, "
-                     "tsv tsvector)")
+        conn.execute("CREATE TABLE docs (key text PRIMARY KEY, kind text, title text, keywords text, body text, tsv tsvector)")
         with conn.cursor().copy("COPY docs (key, kind, title, keywords, body) FROM STDIN") as copy:
             for key, t, k, b in self.docs:
                 copy.write_row((key, "page" if key.startswith("page:") else "forum", t, k, b))
-        conn.execute("UPDATE docs SET tsv = setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
-                     "setweight(to_tsvector('english', coalesce(keywords, '')), 'B') || "
-                     "setweight(to_tsvector('english', coalesce(body, '')), 'D')")
+        conn.execute(
+            "UPDATE docs SET tsv = setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+            "setweight(to_tsvector('english', coalesce(keywords, '')), 'B') || "
+            "setweight(to_tsvector('english', coalesce(body, '')), 'D')"
+        )
         conn.execute("CREATE INDEX docs_tsv ON docs USING gin (tsv)")
         conn.execute("VACUUM ANALYZE docs")
         self.pg_build = time.perf_counter() - t0
@@ -194,8 +210,7 @@ class Bench:
         outcome = app.extensions["search"].search(text, kind=kind)
         if not hydrate:
             return [f"{h.kind}:{h.ref}" for h in outcome.hits]
-        items = load_rows(outcome.hits, outcome.highlight_terms, get_session(), app.extensions["content"],
-                          outcome.analyzer)
+        items = load_rows(outcome.hits, outcome.highlight_terms, get_session(), app.extensions["content"], outcome.analyzer)
         return self._keys(items)
 
     def ours_pg(self, text: str, kind: str, hydrate: bool = True) -> list[str]:
@@ -208,10 +223,16 @@ class Bench:
         from ldnsite.search.documents import load_visible
 
         hits, _terms = naive_search(self.index_path, text, pages_only=kind == "pages")
-        visible = load_visible(get_session(), {int(h.ref) for h in hits if h.kind == "topic"},
-                               {int(h.ref) for h in hits if h.kind == "post"})
-        return [f"{h.kind}:{h.ref}" for h in hits if h.kind == "page" or (h.kind == "topic" and int(h.ref) in
-                visible.topics) or (h.kind == "post" and int(h.ref) in visible.posts)]
+        visible = load_visible(
+            get_session(), {int(h.ref) for h in hits if h.kind == "topic"}, {int(h.ref) for h in hits if h.kind == "post"}
+        )
+        return [
+            f"{h.kind}:{h.ref}"
+            for h in hits
+            if h.kind == "page"
+            or (h.kind == "topic" and int(h.ref) in visible.topics)
+            or (h.kind == "post" and int(h.ref) in visible.posts)
+        ]
 
     def fts5(self, text: str, kind: str) -> list[str]:
         parts = []
@@ -226,8 +247,9 @@ class Bench:
             return []
         where = " AND key LIKE 'page:%'" if kind == "pages" else ""
         try:
-            rows = self.fts.execute(f"SELECT key FROM docs WHERE docs MATCH ?{where} ORDER BY bm25(docs, 4.0, 3.0, 1.0) "
-                                    "LIMIT 10", (" ".join(parts),)).fetchall()
+            rows = self.fts.execute(
+                f"SELECT key FROM docs WHERE docs MATCH ?{where} ORDER BY bm25(docs, 4.0, 3.0, 1.0) LIMIT 10", (" ".join(parts),)
+            ).fetchall()
         except sqlite3.OperationalError:
             return []
         return [r[0] for r in rows]
@@ -235,16 +257,24 @@ class Bench:
     def postgres(self, text: str, kind: str) -> list[str]:
         where = " AND kind = 'page'" if kind == "pages" else ""
         rows = self.pg.execute(
-            "SELECT key FROM docs, websearch_to_tsquery('english', %s) q WHERE tsv @@ q" + where +
-            " ORDER BY ts_rank_cd(tsv, q) DESC, key LIMIT 10", (text,)).fetchall()
+            "SELECT key FROM docs, websearch_to_tsquery('english', %s) q WHERE tsv @@ q"
+            + where
+            + " ORDER BY ts_rank_cd(tsv, q) DESC, key LIMIT 10",
+            (text,),
+        ).fetchall()
         return [r[0] for r in rows]
 
     # ---- measuring -------------------------------------------------------------------------------------------
 
     def evaluate(self) -> dict:
         service = self.app.extensions["search"]
-        runners = {"this service": self.ours, PG_ENGINE: self.ours_pg, "plain Whoosh BM25F": self.whoosh,
-                   "SQLite FTS5 bm25": self.fts5, "PostgreSQL ts_rank_cd": self.postgres}
+        runners = {
+            "this service": self.ours,
+            PG_ENGINE: self.ours_pg,
+            "plain Whoosh BM25F": self.whoosh,
+            "SQLite FTS5 bm25": self.fts5,
+            "PostgreSQL ts_rank_cd": self.postgres,
+        }
         results = {}
         with self.app.app_context():
             for name, run in runners.items():
@@ -304,8 +334,7 @@ class Bench:
                     time.sleep(max(0.0, start + n / rate - time.perf_counter()))
                     token = f"freshtoken{n:05d}x"
                     session = get_session()
-                    post = Post(topic_id=1 + n % 50, body_source=token, body_html=f"<p>{token} about sleep</p>",
-                                created_at=utcnow())
+                    post = Post(topic_id=1 + n % 50, body_source=token, body_html=f"<p>{token} about sleep</p>", created_at=utcnow())
                     session.add(post)
                     session.flush()
                     enqueue(session, "post", post.id)
@@ -352,8 +381,7 @@ def _summary(scores: Scores) -> dict:
 
 def _groups(bench: Bench) -> list[str]:
     """nDCG@10 of this service (both engines) and PostgreSQL per query group, so a weak group is visible."""
-    lines = ["", "| group | queries | this service nDCG@10 | PostgreSQL engine nDCG@10 | PostgreSQL nDCG@10 |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["", "| group | queries | this service nDCG@10 | PostgreSQL engine nDCG@10 | PostgreSQL nDCG@10 |", "|---|---:|---:|---:|---:|"]
     with bench.app.app_context():
         for group in dict.fromkeys(q.group for q in QUERIES):
             ours, engine, pg = Scores(), Scores(), Scores()
@@ -363,18 +391,25 @@ def _groups(bench: Bench) -> list[str]:
                 score(ours, bench.ours(query.text, query.kind), grades, old, page_key, bench.hidden)
                 score(engine, bench.ours_pg(query.text, query.kind), grades, old, page_key, bench.hidden)
                 score(pg, bench.postgres(query.text, query.kind), grades, old, page_key, bench.hidden)
-            lines.append(f"| {group} | {len(members)} | {_summary(ours)['ndcg']:.2f} | "
-                         f"{_summary(engine)['ndcg']:.2f} | {_summary(pg)['ndcg']:.2f} |")
+            lines.append(
+                f"| {group} | {len(members)} | {_summary(ours)['ndcg']:.2f} | {_summary(engine)['ndcg']:.2f} | {_summary(pg)['ndcg']:.2f} |"
+            )
     return lines
 
 
 def run() -> str:
-    out = ["## Search", "",
-           f"{len(QUERIES)} judged queries ({', '.join(dict.fromkeys(q.group for q in QUERIES))}); "
-           f"forum sizes {', '.join(f'{s:,}' for s in SIZES)} posts. Command: `make bench` "
-           f"(BENCH_SEARCH_SIZES={','.join(map(str, SIZES))}).", ""]
-    header = ("| posts | system | nDCG@10 | P@10 | old answers in top 10 | answering page first | mean page rank | "
-              "zero results | warm p50 | warm p95 | cold p50 | cold p95 | build (docs/s) | size (MB) |")
+    out = [
+        "## Search",
+        "",
+        f"{len(QUERIES)} judged queries ({', '.join(dict.fromkeys(q.group for q in QUERIES))}); "
+        f"forum sizes {', '.join(f'{s:,}' for s in SIZES)} posts. Command: `make bench` "
+        f"(BENCH_SEARCH_SIZES={','.join(map(str, SIZES))}).",
+        "",
+    ]
+    header = (
+        "| posts | system | nDCG@10 | P@10 | old answers in top 10 | answering page first | mean page rank | "
+        "zero results | warm p50 | warm p95 | cold p50 | cold p95 | build (docs/s) | size (MB) |"
+    )
     table = [header, "|" + "---|" * 2 + "---:|" * 12]
     extra: list[str] = []
     for size in SIZES:
@@ -386,11 +421,13 @@ def run() -> str:
             results = bench.evaluate()
             rss_after_queries = _rss_mb()
             pg_build = bench.pg_engine_build
-            builds = {"this service": (bench.build["documents"] / bench.build["seconds"], bench.index_mb),
-                      PG_ENGINE: (pg_build["documents"] / pg_build["seconds"], bench.pg_engine_mb),
-                      "plain Whoosh BM25F": (bench.build["documents"] / bench.build["seconds"], bench.index_mb),
-                      "SQLite FTS5 bm25": (len(bench.docs) / bench.fts_build, bench.fts_mb),
-                      "PostgreSQL ts_rank_cd": (len(bench.docs) / bench.pg_build, bench.pg_mb)}
+            builds = {
+                "this service": (bench.build["documents"] / bench.build["seconds"], bench.index_mb),
+                PG_ENGINE: (pg_build["documents"] / pg_build["seconds"], bench.pg_engine_mb),
+                "plain Whoosh BM25F": (bench.build["documents"] / bench.build["seconds"], bench.index_mb),
+                "SQLite FTS5 bm25": (len(bench.docs) / bench.fts_build, bench.fts_mb),
+                "PostgreSQL ts_rank_cd": (len(bench.docs) / bench.pg_build, bench.pg_mb),
+            }
             for name in SYSTEMS:
                 scores, warm, cold = results[name]
                 s = _summary(scores)
@@ -399,7 +436,8 @@ def run() -> str:
                 table.append(
                     f"| {size:,} | {name} | {s['ndcg']:.3f} | {s['p10']:.3f} | {s['old']:.0%} | "
                     f"{s['page_first']} of {s['page_queries']} | {s['page_mean']:.1f} | {s['zero']:.0%} | "
-                    f"{_fmt(w[0])} | {_fmt(w[1])} | {_fmt(c[0])} | {_fmt(c[1])} | {rate:,.0f} | {mb:.0f} |")
+                    f"{_fmt(w[0])} | {_fmt(w[1])} | {_fmt(c[0])} | {_fmt(c[1])} | {rate:,.0f} | {mb:.0f} |"
+                )
                 if s["leaked"]:
                     extra.append(f"- {size:,} posts, {name}: {s['leaked']} hidden documents shown")
             bare = _percentiles(bench.bare)

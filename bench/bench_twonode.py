@@ -54,8 +54,7 @@ def _free_port() -> int:
 class Client:
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  _NoRedirect())
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
 
     def get(self, path: str) -> tuple[int, str]:
         return self._open(path, None)
@@ -141,40 +140,56 @@ def run() -> str:
 
 def _env(tmp: Path, node: str, schema: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "FLASK_SECRET_KEY": "bench-secret-key",
-        "FLASK_DATABASE_URL": PG_URL,
-        "FLASK_DATABASE_ENGINE_OPTIONS": json.dumps({"connect_args": {"options": f"-csearch_path={schema}"}}),
-        "FLASK_RATELIMIT_STORAGE_URI": REDIS_URL,
-        "FLASK_RATELIMIT_ENABLED": "false",
-        "FLASK_INDEX_DIR": str(tmp / f"index-{node}"),
-        "FLASK_MAIL_URL": f"file:{tmp / 'outbox'}",
-        "FLASK_SITE_URL": "http://127.0.0.1",
-        "FLASK_FORUM_HELD_FIRST_POSTS": "0",
-        "FLASK_SEARCH_SYNC_INTERVAL": "0.5",
-    })
+    env.update(
+        {
+            "FLASK_SECRET_KEY": "bench-secret-key",
+            "FLASK_DATABASE_URL": PG_URL,
+            "FLASK_DATABASE_ENGINE_OPTIONS": json.dumps({"connect_args": {"options": f"-csearch_path={schema}"}}),
+            "FLASK_RATELIMIT_STORAGE_URI": REDIS_URL,
+            "FLASK_RATELIMIT_ENABLED": "false",
+            "FLASK_INDEX_DIR": str(tmp / f"index-{node}"),
+            "FLASK_MAIL_URL": f"file:{tmp / 'outbox'}",
+            "FLASK_SITE_URL": "http://127.0.0.1",
+            "FLASK_FORUM_HELD_FIRST_POSTS": "0",
+            "FLASK_SEARCH_SYNC_INTERVAL": "0.5",
+        }
+    )
     return env
 
 
 def _flask(env: dict, *args: str, stdin: str | None = None) -> None:
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env, input=stdin,
-                   capture_output=True, text=True, check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
 
 
 def _run(tmp: Path, schema: str, procs: list) -> str:
     envs = {node: _env(tmp, node, schema) for node in ("a", "b")}
     _flask(envs["a"], "db", "upgrade")
     for n in range(CLIENTS):
-        _flask(envs["a"], "users", "create", f"bench{n}@example.com", "--name", f"Bench {n}", "--password-stdin",
-               stdin=PASSWORD + "\n")
+        _flask(envs["a"], "users", "create", f"bench{n}@example.com", "--name", f"Bench {n}", "--password-stdin", stdin=PASSWORD + "\n")
     bases = {}
     for node, env in envs.items():
         _flask(env, "index", "ensure")
         port = _free_port()
         log = open(tmp / f"gunicorn-{node}.log", "w")
-        procs.append(subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
-                                       f"127.0.0.1:{port}", "app:app"], cwd=ROOT, env=env, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True))
+        procs.append(
+            subprocess.Popen(
+                [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:app"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
         bases[node] = f"http://127.0.0.1:{port}"
     for base in bases.values():
         deadline = time.monotonic() + 60
@@ -263,14 +278,14 @@ def _run(tmp: Path, schema: str, procs: list) -> str:
         "|---|---|---|---|---|",
     ]
     for kind in ("page", "search", "reply"):
-        lines.append(f"| {kind} | {len(timings[kind])} | {_pct(timings[kind], 0.5):.0f} | {_pct(timings[kind], 0.95):.0f} "
-                     f"| {errors[kind]} |")
+        lines.append(
+            f"| {kind} | {len(timings[kind])} | {_pct(timings[kind], 0.5):.0f} | {_pct(timings[kind], 0.95):.0f} | {errors[kind]} |"
+        )
     lines += [
         "",
-        f"- replies answered \"posted\": {len(posted)}; posts lost: **{lost}**; "
+        f'- replies answered "posted": {len(posted)}; posts lost: **{lost}**; '
         f"of 10 sampled, not findable on the other node: {missing_on_b}",
-        f"- a post on node A findable by search on node B after: median {statistics.median(lags):.2f} s, "
-        f"longest {max(lags):.2f} s",
+        f"- a post on node A findable by search on node B after: median {statistics.median(lags):.2f} s, longest {max(lags):.2f} s",
         f"- worker resident memory: {min(r for r, _ in rss) / 1024:.0f}-{max(r for r, _ in rss) / 1024:.0f} MiB "
         f"after the load, peak {max(p for _, p in rss) / 1024:.0f} MiB ({len(rss)} workers)",
         "",

@@ -150,8 +150,9 @@ http {{
         check = subprocess.run([binary, "-t", "-q", "-p", str(self.dir), "-c", str(conf)], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t refused the configuration:\n{check.stderr}")
-        self.process = subprocess.Popen([binary, "-p", str(self.dir), "-c", str(conf)], start_new_session=True,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [binary, "-p", str(self.dir), "-c", str(conf)], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

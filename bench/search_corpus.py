@@ -36,32 +36,52 @@ COMMON = "ldn pain fibro fibromyalgia tired doctor dose better worse help helped
 
 CLUSTERS: dict[str, tuple[str, str]] = {
     # name: (title words, body words)
-    "sleep": ("sleep insomnia nights waking", "sleep insomnia night waking melatonin bedtime dreams vivid nightmares "
-              "restless tossing rested awake 3am sleeping tablets zopiclone"),
-    "dosing": ("dose dosing titration starting", "dose 1.5mg 3mg 4.5mg 4.5 mg mg increase titrate titration capsule liquid "
-               "tablet half split compounded pharmacy 0.5mg schedule"),
-    "pain": ("pain flare widespread aching", "pain flare widespread aching tender burning muscles joints stiffness "
-             "hands legs back neck heat pad"),
-    "fatigue": ("fatigue crash exhaustion pacing", "fatigue exhaustion crash pem pacing energy bedbound housebound "
-                "spoons payback envelope rest CFS ME/CFS ME"),
-    "fog": ("brain fog memory concentration", "brain fog memory concentration words forgetful thinking focus "
-            "reading confused cognitive"),
-    "opioids": ("opioid painkillers tramadol", "tramadol codeine co-codamol morphine oxycodone opioid painkillers "
-                "washout interaction withdrawal blocked stopped tapering"),
-    "thyroid": ("thyroid hashimoto levels", "thyroid hashimoto levothyroxine tsh antibodies t4 endocrinologist "
-                "autoimmune hypothyroid"),
+    "sleep": (
+        "sleep insomnia nights waking",
+        "sleep insomnia night waking melatonin bedtime dreams vivid nightmares "
+        "restless tossing rested awake 3am sleeping tablets zopiclone",
+    ),
+    "dosing": (
+        "dose dosing titration starting",
+        "dose 1.5mg 3mg 4.5mg 4.5 mg mg increase titrate titration capsule liquid tablet half split compounded pharmacy 0.5mg schedule",
+    ),
+    "pain": (
+        "pain flare widespread aching",
+        "pain flare widespread aching tender burning muscles joints stiffness hands legs back neck heat pad",
+    ),
+    "fatigue": (
+        "fatigue crash exhaustion pacing",
+        "fatigue exhaustion crash pem pacing energy bedbound housebound spoons payback envelope rest CFS ME/CFS ME",
+    ),
+    "fog": ("brain fog memory concentration", "brain fog memory concentration words forgetful thinking focus reading confused cognitive"),
+    "opioids": (
+        "opioid painkillers tramadol",
+        "tramadol codeine co-codamol morphine oxycodone opioid painkillers washout interaction withdrawal blocked stopped tapering",
+    ),
+    "thyroid": ("thyroid hashimoto levels", "thyroid hashimoto levothyroxine tsh antibodies t4 endocrinologist autoimmune hypothyroid"),
     "gut": ("stomach ibs nausea", "ibs bloating nausea stomach diarrhoea constipation gut sick queasy food"),
-    "meds": ("pregabalin duloxetine amitriptyline", "pregabalin lyrica gabapentin duloxetine cymbalta amitriptyline "
-             "weight gain dizziness side effects drowsy withdrawal switching"),
-    "prescribing": ("prescription gp private", "gp prescription private clinic off-label cost pharmacy rheumatologist "
-                    "referral appointment letter nhs"),
-    "exercise": ("exercise walking yoga", "exercise walking swimming yoga stretching physio graded steps gentle "
-                 "hydrotherapy pool"),
+    "meds": (
+        "pregabalin duloxetine amitriptyline",
+        "pregabalin lyrica gabapentin duloxetine cymbalta amitriptyline weight gain dizziness side effects drowsy withdrawal switching",
+    ),
+    "prescribing": (
+        "prescription gp private",
+        "gp prescription private clinic off-label cost pharmacy rheumatologist referral appointment letter nhs",
+    ),
+    "exercise": ("exercise walking yoga", "exercise walking swimming yoga stretching physio graded steps gentle hydrotherapy pool"),
     "mood": ("anxiety mood low", "anxiety depression mood irritable low tearful counselling cbt worry"),
 }
-MISSPELL = {"fibromyalgia": "fibromialgia", "naltrexone": "naltrexon", "insomnia": "insomina",
-            "dizziness": "dizzyness", "amitriptyline": "amitriptyline", "hashimoto": "hashimotos",
-            "tramadol": "tramadoll", "pregabalin": "pregabalen", "rheumatologist": "rheumatolgist"}
+MISSPELL = {
+    "fibromyalgia": "fibromialgia",
+    "naltrexone": "naltrexon",
+    "insomnia": "insomina",
+    "dizziness": "dizzyness",
+    "amitriptyline": "amitriptyline",
+    "hashimoto": "hashimotos",
+    "tramadol": "tramadoll",
+    "pregabalin": "pregabalen",
+    "rheumatologist": "rheumatolgist",
+}
 
 
 @dataclass
@@ -96,8 +116,7 @@ class Forum:
         for q in QUERIES:
             for n, answer in enumerate(q.answers):
                 old = n % 2 == 0
-                when = start + timedelta(days=self.rng.randint(30, 700)) if old else \
-                    NOW - timedelta(days=self.rng.randint(5, 300))
+                when = start + timedelta(days=self.rng.randint(30, 700)) if old else NOW - timedelta(days=self.rng.randint(5, 300))
                 self._plant(q.text, answer, when, old)
             for n, answer in enumerate(q.answers[:1]):
                 self._plant_hidden(q.text, answer, NOW - timedelta(days=40 + n))
@@ -129,8 +148,7 @@ class Forum:
         title = " ".join(self._words(cluster, self.rng.randint(3, 7), title=True)).capitalize()
         if self.rng.random() < 0.002:
             title += " fibromialgia"  # a misspelling some readers keep making, in titles too
-        self.topics.append({"id": tid, "title": title, "status": "published", "created_at": when,
-                            "last_activity_at": when})
+        self.topics.append({"id": tid, "title": title, "status": "published", "created_at": when, "last_activity_at": when})
         for n in range(self.rng.choice((1, 2, 3, 5, 8, 12, 20))):
             drift = cluster if self.rng.random() < 0.8 else self.rng.choice(self._names)
             body = " ".join(self._words(drift, self.rng.randint(15, 90)))
@@ -140,29 +158,27 @@ class Forum:
 
     def _post(self, topic_id: int, body: str, status: str, when: datetime) -> int:
         pid = len(self.posts) + 1
-        self.posts.append({"id": pid, "topic_id": topic_id, "body_source": body, "body_html": f"<p>{body}</p>",
-                           "status": status, "created_at": when})
+        self.posts.append(
+            {"id": pid, "topic_id": topic_id, "body_source": body, "body_html": f"<p>{body}</p>", "status": status, "created_at": when}
+        )
         return pid
 
     def _plant(self, query: str, answer: tuple[int, str, str], when: datetime, old: bool) -> None:
         """An answer: a new topic (grade from the judgments) with a reply or two of background."""
         grade, title, body = answer
         tid = len(self.topics) + 1
-        self.topics.append({"id": tid, "title": title, "status": "published", "created_at": when,
-                            "last_activity_at": when})
+        self.topics.append({"id": tid, "title": title, "status": "published", "created_at": when, "last_activity_at": when})
         filler = " ".join(self._words(self.rng.choice(self._names), self.rng.randint(10, 40)))
         self._post(tid, f"{body} {filler}", "published", when)
         self.planted.append(Planted(f"topic:{tid}", query, grade, old))
         cluster = self.rng.choice(self._names)
-        self._post(tid, " ".join(self._words(cluster, self.rng.randint(15, 50))), "published",
-                   when + timedelta(hours=3))
+        self._post(tid, " ".join(self._words(cluster, self.rng.randint(15, 50))), "published", when + timedelta(hours=3))
 
     def _plant_hidden(self, query: str, answer: tuple[int, str, str], when: datetime) -> None:
         """A strong match that a moderator removes (or holds) after it was indexed: a topic and a reply."""
         _grade, title, body = answer
         tid = len(self.topics) + 1
-        self.topics.append({"id": tid, "title": title + " (copy)", "status": "published", "created_at": when,
-                            "last_activity_at": when})
+        self.topics.append({"id": tid, "title": title + " (copy)", "status": "published", "created_at": when, "last_activity_at": when})
         self._post(tid, f"{body} {body}", "published", when)
         host = self.topics[self.rng.randrange(len(self.topics) - 1)]["id"]
         pid = self._post(host, f"{title}. {body} {body}", "published", when + timedelta(hours=1))
@@ -195,9 +211,9 @@ def load(forum: Forum, engine) -> None:
 
     with engine.begin() as conn:
         for i in range(0, len(forum.topics), 5000):
-            conn.execute(Topic.__table__.insert(), forum.topics[i:i + 5000])
+            conn.execute(Topic.__table__.insert(), forum.topics[i : i + 5000])
         for i in range(0, len(forum.posts), 5000):
-            conn.execute(Post.__table__.insert(), forum.posts[i:i + 5000])
+            conn.execute(Post.__table__.insert(), forum.posts[i : i + 5000])
 
 
 def hide(forum: Forum, engine) -> None:

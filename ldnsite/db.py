@@ -60,8 +60,7 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs) -> Engine:
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
-                               **kwargs)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -86,8 +85,9 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     max_id = 2**31 - 1 if app.config["DATABASE_URL"].startswith("postgresql") else 2**63 - 1
     app.url_map.converters["int"] = type("DatabaseIdConverter", (DatabaseIdConverter,), {"max_id": max_id})
-    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
-                         **app.config["DATABASE_ENGINE_OPTIONS"])
+    engine = make_engine(
+        app.config["DATABASE_URL"], busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]), **app.config["DATABASE_ENGINE_OPTIONS"]
+    )
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
@@ -165,8 +165,13 @@ def current_command() -> None:
 
 @db_cli.command("revision")
 @click.option("-m", "--message", required=True, help="What the change does, e.g. 'posts: pinned flag'.")
-@click.option("--directory", type=click.Path(file_okay=False, exists=True), default=str(MIGRATIONS_DIR),
-              show_default=True, help="The migrations folder.")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, exists=True),
+    default=str(MIGRATIONS_DIR),
+    show_default=True,
+    help="The migrations folder.",
+)
 def revision_command(message: str, directory: str) -> None:
     """Write the next numbered migration, filled in from what the models add to the newest one.
 

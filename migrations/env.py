@@ -11,8 +11,9 @@ target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -24,16 +25,16 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:  # bare `alembic ...`: alembic.ini names no database on purpose
-        raise SystemExit("Run migrations through the app: `flask --app app db upgrade`, "
-                         "`flask --app app db revision -m MESSAGE` (see README).")
+        raise SystemExit(
+            "Run migrations through the app: `flask --app app db upgrade`, `flask --app app db revision -m MESSAGE` (see README)."
+        )
     engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 

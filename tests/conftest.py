@@ -331,12 +331,18 @@ def make_user(app):
     from ldnsite.accounts.models import User
     from ldnsite.db import utcnow
 
-    def make(email: str = "member@example.com", name: str = "Member", password: str = "correct horse battery",
-             role: str = "member", verified: bool = True) -> User:
+    def make(
+        email: str = "member@example.com",
+        name: str = "Member",
+        password: str = "correct horse battery",
+        role: str = "member",
+        verified: bool = True,
+    ) -> User:
         with app.app_context():
             session = get_session()
-            user = User(email=email, display_name=name, password_hash=password_hash(password), role=role,
-                        verified_at=utcnow() if verified else None)
+            user = User(
+                email=email, display_name=name, password_hash=password_hash(password), role=role, verified_at=utcnow() if verified else None
+            )
             session.add(user)
             session.commit()
             session.refresh(user)
@@ -417,8 +423,15 @@ def browser():
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()

@@ -15,9 +15,18 @@ from ldnsite.db import get_session, utcnow
 from tests.conftest import sign_in  # noqa: F401  (re-exported for the capability's tests)
 
 
-def add_topic(app, author, title: str, body: str, status: str = "published", post_status: str | None = None,
-              page_slug: str | None = None, locked: bool = False, at: datetime | None = None,
-              index: bool = False) -> tuple[int, int]:
+def add_topic(
+    app,
+    author,
+    title: str,
+    body: str,
+    status: str = "published",
+    post_status: str | None = None,
+    page_slug: str | None = None,
+    locked: bool = False,
+    at: datetime | None = None,
+    index: bool = False,
+) -> tuple[int, int]:
     """Write a topic and its first post straight to the database, as the forum would; returns (topic_id, post_id).
 
     The one way the tests make forum content (`make_topic`, `board.topic` and `forum_post` call it).
@@ -32,10 +41,18 @@ def add_topic(app, author, title: str, body: str, status: str = "published", pos
         session = get_session()
         when = at or utcnow()
         author_id = author.id if author else None
-        topic = Topic(title=title, author_id=author_id, page_slug=page_slug, status=status,
-                      locked_at=when if locked else None, created_at=when, last_activity_at=when)
-        post = Post(topic=topic, author_id=author_id, body_source=body, body_html=render_post(body),
-                    status=post_status or status, created_at=when)
+        topic = Topic(
+            title=title,
+            author_id=author_id,
+            page_slug=page_slug,
+            status=status,
+            locked_at=when if locked else None,
+            created_at=when,
+            last_activity_at=when,
+        )
+        post = Post(
+            topic=topic, author_id=author_id, body_source=body, body_html=render_post(body), status=post_status or status, created_at=when
+        )
         session.add_all([topic, post])
         session.flush()
         if author_id is not None:
@@ -47,8 +64,16 @@ def add_topic(app, author, title: str, body: str, status: str = "published", pos
         return topic.id, post.id
 
 
-def add_post(app, topic_id: int, author, body: str, status: str = "published", at: datetime | None = None,
-             removal_reason: str | None = None, index: bool = False) -> int:
+def add_post(
+    app,
+    topic_id: int,
+    author,
+    body: str,
+    status: str = "published",
+    at: datetime | None = None,
+    removal_reason: str | None = None,
+    index: bool = False,
+) -> int:
     """Write a reply straight to the database, as the forum would (a published one moves its topic up); returns its id."""
     from ldnsite.forum.models import Post, Topic
     from ldnsite.sanitising.posts import render_post
@@ -57,9 +82,16 @@ def add_post(app, topic_id: int, author, body: str, status: str = "published", a
     with app.app_context():
         session = get_session()
         when = at or utcnow()
-        post = Post(topic_id=topic_id, author_id=author.id if author else None, body_source=body,
-                    body_html=render_post(body), status=status, created_at=when,
-                    removed_at=when if status == "removed" else None, removal_reason=removal_reason)
+        post = Post(
+            topic_id=topic_id,
+            author_id=author.id if author else None,
+            body_source=body,
+            body_html=render_post(body),
+            status=status,
+            created_at=when,
+            removed_at=when if status == "removed" else None,
+            removal_reason=removal_reason,
+        )
         session.add(post)
         if status == "published":
             session.get(Topic, topic_id).last_activity_at = when
@@ -74,9 +106,15 @@ def add_post(app, topic_id: int, author, body: str, status: str = "published", a
 def make_topic(app):
     """Create a topic with its first post; returns (topic_id, post_id)."""
 
-    def make(author, title: str = "Starting LDN at 1.5 mg", body: str = "How did the first weeks go for you?",
-             status: str = "published", page_slug: str | None = None, locked: bool = False,
-             at: datetime | None = None) -> tuple[int, int]:
+    def make(
+        author,
+        title: str = "Starting LDN at 1.5 mg",
+        body: str = "How did the first weeks go for you?",
+        status: str = "published",
+        page_slug: str | None = None,
+        locked: bool = False,
+        at: datetime | None = None,
+    ) -> tuple[int, int]:
         return add_topic(app, author, title, body, status, page_slug=page_slug, locked=locked, at=at)
 
     return make
@@ -86,8 +124,14 @@ def make_topic(app):
 def make_post(app):
     """Add a post to a topic directly; returns its id."""
 
-    def make(topic_id: int, author, body: str = "A reply.", status: str = "published", at: datetime | None = None,
-             removal_reason: str | None = None) -> int:
+    def make(
+        topic_id: int,
+        author,
+        body: str = "A reply.",
+        status: str = "published",
+        at: datetime | None = None,
+        removal_reason: str | None = None,
+    ) -> int:
         return add_post(app, topic_id, author, body, status, at=at, removal_reason=removal_reason)
 
     return make

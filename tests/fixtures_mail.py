@@ -81,7 +81,7 @@ def recipients(msg: EmailMessage) -> set[str]:
 def outbox(app) -> Outbox:
     url = app.config["MAIL_URL"]
     assert url.startswith("file:"), "the outbox fixture reads the file transport"
-    return Outbox(Path(url[len("file:"):]))
+    return Outbox(Path(url[len("file:") :]))
 
 
 def free_port() -> int:
@@ -134,15 +134,37 @@ class SMTPServer:
         self.cert = None
         if tls_dir is not None:
             self.cert, self.key = tls_dir / "cert.pem", tls_dir / "key.pem"
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                            "-keyout", str(self.key), "-out", str(self.cert)], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "1",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-addext",
+                    "subjectAltName=IP:127.0.0.1",
+                    "-keyout",
+                    str(self.key),
+                    "-out",
+                    str(self.cert),
+                ],
+                check=True,
+                capture_output=True,
+            )
 
     def _authenticate(self, _server, _session, _envelope, _mechanism, auth_data):
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
-        ok = (isinstance(auth_data, LoginPassword) and self.credentials is not None
-              and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials)
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.credentials is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        )
         return AuthResult(success=ok)
 
     def start(self) -> None:
@@ -152,8 +174,13 @@ class SMTPServer:
         if self.cert is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.cert, self.key)
-            kwargs = {"tls_context": context, "require_starttls": True, "auth_require_tls": True,
-                      "auth_required": self.credentials is not None, "authenticator": self._authenticate}
+            kwargs = {
+                "tls_context": context,
+                "require_starttls": True,
+                "auth_require_tls": True,
+                "auth_required": self.credentials is not None,
+                "authenticator": self._authenticate,
+            }
         self._controller = Controller(_Sink(self), hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
 

@@ -39,8 +39,14 @@ class Board:
     app: object
     made: list = field(default_factory=list)
 
-    def topic(self, author, title: str = "Starting LDN at 1.5 mg", body: str = "I started LDN last week.",
-              status: str = "published", post_status: str | None = None):
+    def topic(
+        self,
+        author,
+        title: str = "Starting LDN at 1.5 mg",
+        body: str = "I started LDN last week.",
+        status: str = "published",
+        post_status: str | None = None,
+    ):
         return add_topic(self.app, author, title, body, status, post_status, index=True)
 
     def reply(self, topic_id: int, author, body: str = "Same for me: vivid dreams for a week.", status: str = "published") -> int:
@@ -92,9 +98,12 @@ class Board:
         from ldnsite.search.models import SearchOutbox
 
         with self.app.app_context():
-            return get_session().scalar(
-                select(func.count()).select_from(SearchOutbox).where(SearchOutbox.doc_kind == kind, SearchOutbox.doc_id == str(doc_id))
-            ) or 0
+            return (
+                get_session().scalar(
+                    select(func.count()).select_from(SearchOutbox).where(SearchOutbox.doc_kind == kind, SearchOutbox.doc_id == str(doc_id))
+                )
+                or 0
+            )
 
 
 @pytest.fixture

@@ -60,8 +60,14 @@ def small_site(tmp_path) -> Path:
 def forum_post(app):
     """Create a topic (or a reply in one) with its outbox rows, and commit: returns ForumRefs."""
 
-    def make(body: str = "LDN helped my sleep.", title: str = "My LDN experience", topic_id: int | None = None,
-             status: str = "published", topic_status: str = "published", at: datetime | None = None) -> ForumRefs:
+    def make(
+        body: str = "LDN helped my sleep.",
+        title: str = "My LDN experience",
+        topic_id: int | None = None,
+        status: str = "published",
+        topic_status: str = "published",
+        at: datetime | None = None,
+    ) -> ForumRefs:
         if topic_id is None:
             return ForumRefs(*add_topic(app, None, title, body, topic_status, post_status=status, at=at, index=True))
         return ForumRefs(topic_id, add_post(app, topic_id, None, body, status, at=at, index=True))
@@ -144,8 +150,11 @@ def run_node(app_config):
 
     def start(action: str, word: str, count: int = 1, **overrides):
         config = {**app_config, **overrides}
-        return subprocess.Popen([sys.executable, "-c", NODE_SCRIPT, json.dumps(config), action, word, str(count)],
-                                cwd=root, env={**__import__("os").environ, "PYTHONPATH": str(root)})
+        return subprocess.Popen(
+            [sys.executable, "-c", NODE_SCRIPT, json.dumps(config), action, word, str(count)],
+            cwd=root,
+            env={**__import__("os").environ, "PYTHONPATH": str(root)},
+        )
 
     return start
 

@@ -34,30 +34,44 @@ def free_port() -> int:
 
 def site_env(tmp: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "FLASK_SECRET_KEY": "test-secret-key",
-        "FLASK_DATABASE_URL": f"sqlite:///{tmp / 'site.db'}",
-        "FLASK_INDEX_DIR": str(tmp / "index"),
-        "FLASK_MAIL_URL": f"file:{tmp / 'outbox'}",
-        "FLASK_RATELIMIT_ENABLED": "false",
-        "FLASK_SITE_URL": "http://127.0.0.1",
-    })
+    env.update(
+        {
+            "FLASK_SECRET_KEY": "test-secret-key",
+            "FLASK_DATABASE_URL": f"sqlite:///{tmp / 'site.db'}",
+            "FLASK_INDEX_DIR": str(tmp / "index"),
+            "FLASK_MAIL_URL": f"file:{tmp / 'outbox'}",
+            "FLASK_RATELIMIT_ENABLED": "false",
+            "FLASK_SITE_URL": "http://127.0.0.1",
+        }
+    )
     env.update(extra)
     return env
 
 
 def flask(env: dict[str, str], *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=check, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+    )
 
 
 @contextmanager
 def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
     port = free_port()
     log = open(Path(env["FLASK_INDEX_DIR"]).parent / f"gunicorn-{port}.log", "w+")
-    proc = subprocess.Popen([str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                             "--timeout", str(timeout), "app:app"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", str(timeout), "app:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -100,8 +114,7 @@ class Browser:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  _NoRedirect())
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
 
     def request(self, path: str, data: dict | None = None, timeout: float = 60) -> tuple[int, dict, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None

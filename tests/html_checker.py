@@ -37,9 +37,10 @@ class NuChecker:
         self.base = f"http://127.0.0.1:{self.port}/"
         self.log = open(log_dir / "vnu.log", "w+")
         self.proc = subprocess.Popen(
-            ["java", "-Dnu.validator.servlet.bind-address=127.0.0.1", "-cp", str(VNU_JAR),
-             "nu.validator.servlet.Main", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            ["java", "-Dnu.validator.servlet.bind-address=127.0.0.1", "-cp", str(VNU_JAR), "nu.validator.servlet.Main", str(self.port)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self._wait_until_ready()
 
@@ -57,8 +58,7 @@ class NuChecker:
 
     def messages(self, html: bytes, name: str = "document") -> list[str]:
         """Errors and warnings for one document, one line each, as `name:line.column: kind: message`."""
-        request = urllib.request.Request(self.base + "?out=json", data=html,
-                                         headers={"Content-Type": "text/html; charset=utf-8"})
+        request = urllib.request.Request(self.base + "?out=json", data=html, headers={"Content-Type": "text/html; charset=utf-8"})
         with urllib.request.urlopen(request, timeout=120) as response:
             found = json.load(response)["messages"]
         lines = []

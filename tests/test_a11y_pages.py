@@ -79,7 +79,7 @@ def test_page_type_has_no_axe_violations(page, live_server, name, scheme):
     goto(page, live_server, PAGE_TYPES[name], 404 if name == "not-found" else 200)
     # Prove the scheme took effect, so a dark-mode pass is a real dark-mode pass.
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    red, green, blue = (int(x) for x in background[background.index("(") + 1:-1].split(",")[:3])
+    red, green, blue = (int(x) for x in background[background.index("(") + 1 : -1].split(",")[:3])
     assert (red + green + blue < 3 * 128) == (scheme == "dark"), f"{scheme} mode has background {background}"
     assert_axe_clean(page)
 
@@ -261,8 +261,9 @@ def test_contents_link_moves_to_its_section(page, live_server):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("selector", [".prose a", "nav.contents a", "section.references a", ".discuss button", ".site-nav a",
-                                      "#header-search-q"])
+@pytest.mark.parametrize(
+    "selector", [".prose a", "nav.contents a", "section.references a", ".discuss button", ".site-nav a", "#header-search-q"]
+)
 def test_keyboard_focus_is_visible(page, live_server, scheme, selector):
     page.emulate_media(color_scheme=scheme)
     goto(page, live_server, ARTICLE)
@@ -312,4 +313,3 @@ def test_print_hides_navigation_and_prints_reference_urls(page, live_server, sch
     page.emulate_media(media="screen")
     assert page.locator(".site-nav").evaluate("el => getComputedStyle(el).display") != "none"
     assert href not in link.evaluate("el => getComputedStyle(el, '::after').content")
-

@@ -19,8 +19,7 @@ def app_config(app_config):
 def attempt(client, email: str, password: str, ip: str):
     env = {"REMOTE_ADDR": ip}
     page = client.get("/account/login", environ_base=env).get_data(as_text=True)
-    return client.post("/account/login", environ_base=env,
-                       data={"csrf_token": csrf_from(page), "email": email, "password": password})
+    return client.post("/account/login", environ_base=env, data={"csrf_token": csrf_from(page), "email": email, "password": password})
 
 
 def test_strangers_failures_do_not_lock_the_owner_out_of_a_browser_they_used_before(app, make_user):
@@ -53,8 +52,7 @@ def test_a_password_reset_always_restores_access(app, make_user, outbox):
     assert attempt(owner, "member@example.com", RIGHT, "192.0.2.20").status_code == 429
     post_form(owner, "/account/reset", {"email": "member@example.com"}, environ_base={"REMOTE_ADDR": "192.0.2.20"})
     link = outbox.link(outbox.messages(to="member@example.com")[-1], "/account/reset/")
-    assert post_form(owner, link, {"new_password": "violet canyon sparrow"},
-                     environ_base={"REMOTE_ADDR": "192.0.2.20"}).status_code == 302
+    assert post_form(owner, link, {"new_password": "violet canyon sparrow"}, environ_base={"REMOTE_ADDR": "192.0.2.20"}).status_code == 302
     assert attempt(owner, "member@example.com", "violet canyon sparrow", "192.0.2.20").status_code == 302
 
 
@@ -89,9 +87,11 @@ def test_sign_out_everywhere_ends_every_session(app, make_user):
 def test_password_email_and_delete_forms_share_ten_guesses_an_hour(app, client, make_user):
     make_user()
     Auth(client).login()
-    forms = [("/account/settings/password", {"current_password": "wrong", "new_password": "violet canyon sparrow"}),
-             ("/account/settings/email", {"email": "new@example.com", "password": "wrong"}),
-             ("/account/delete", {"password": "wrong", "confirm": "y"})]
+    forms = [
+        ("/account/settings/password", {"current_password": "wrong", "new_password": "violet canyon sparrow"}),
+        ("/account/settings/email", {"email": "new@example.com", "password": "wrong"}),
+        ("/account/delete", {"password": "wrong", "confirm": "y"}),
+    ]
     statuses = [post_form(client, *forms[i % 3]).status_code for i in range(10)]
     assert 429 not in statuses
     assert [post_form(client, url, data).status_code for url, data in forms] == [429, 429, 429]

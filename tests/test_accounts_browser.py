@@ -105,9 +105,18 @@ def test_account_pages_are_axe_clean(page, live_server, make_user, scheme):
     fill_by_keyboard(page, "#email", "member@example.com")
     fill_by_keyboard(page, "#password", "correct horse battery")
     submit_by_keyboard(page, "Sign in")
-    for path in ("/account/settings", "/account/settings/display-name", "/account/settings/password", "/account/settings/email",
-                 "/account/delete", "/account/reset", "/account/reset/sent", "/account/register/check-email",
-                 "/account/reset/not-a-token", "/account/email/confirm/not-a-token"):
+    for path in (
+        "/account/settings",
+        "/account/settings/display-name",
+        "/account/settings/password",
+        "/account/settings/email",
+        "/account/delete",
+        "/account/reset",
+        "/account/reset/sent",
+        "/account/register/check-email",
+        "/account/reset/not-a-token",
+        "/account/email/confirm/not-a-token",
+    ):
         response = page.goto(live_server + path)
         assert response.status in (200, 400), path
         assert page.locator("h1").count() == 1, path

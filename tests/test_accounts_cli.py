@@ -22,8 +22,7 @@ def account(query, email):
 
 
 def test_create_makes_an_active_verified_account_that_can_sign_in(app, query, auth):
-    result = run(app, "create", "Mod@Example.com", "--name", "Mod Erator", "--role", "moderator", "--password-stdin",
-                 input=PASSWORD + "\n")
+    result = run(app, "create", "Mod@Example.com", "--name", "Mod Erator", "--role", "moderator", "--password-stdin", input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert "created moderator Mod Erator <mod@example.com>" in result.output
     user = account(query, "mod@example.com")
@@ -108,8 +107,15 @@ def test_purge_unconfirmed_removes_only_old_unconfirmed_accounts(app, query, mak
         for user_id in (stale.id, reporter.id, confirmed.id):
             db.get(User, user_id).created_at = old
         db.add(Report(post_id=post_id, reporter_id=reporter.id, reason="spam"))
-        waiting = OutboundMessage(dedupe_key=f"verify:{stale.id}:1", category="account", to_addr="stale@example.com",
-                                  subject="s", text_body="t", html_body="h", next_attempt_at=utcnow())
+        waiting = OutboundMessage(
+            dedupe_key=f"verify:{stale.id}:1",
+            category="account",
+            to_addr="stale@example.com",
+            subject="s",
+            text_body="t",
+            html_body="h",
+            next_attempt_at=utcnow(),
+        )
         db.add(waiting)
         db.commit()
         waiting_id = waiting.id

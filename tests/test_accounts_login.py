@@ -118,8 +118,9 @@ def test_next_never_leaves_the_site(client, make_user, target):
     page = client.get("/account/login", query_string={"next": target}).get_data(as_text=True)
     assert "evil" not in page
     # Even when posted directly in the form, a foreign target is ignored.
-    response = client.post("/account/login", data={"csrf_token": csrf_from(page), "email": "member@example.com",
-                                                    "password": PASSWORD, "next": target})
+    response = client.post(
+        "/account/login", data={"csrf_token": csrf_from(page), "email": "member@example.com", "password": PASSWORD, "next": target}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/forum/"
 
@@ -128,8 +129,15 @@ def test_next_to_a_path_on_this_site_is_followed(client, make_user):
     make_user()
     page = client.get("/account/login?next=/treatments/low-dose-naltrexone%3Fa%3D1").get_data(as_text=True)
     assert 'value="/treatments/low-dose-naltrexone?a=1"' in page
-    response = client.post("/account/login", data={"csrf_token": csrf_from(page), "email": "member@example.com",
-                                                    "password": PASSWORD, "next": "/treatments/low-dose-naltrexone?a=1"})
+    response = client.post(
+        "/account/login",
+        data={
+            "csrf_token": csrf_from(page),
+            "email": "member@example.com",
+            "password": PASSWORD,
+            "next": "/treatments/low-dose-naltrexone?a=1",
+        },
+    )
     assert response.headers["Location"] == "/treatments/low-dose-naltrexone?a=1"
 
 
@@ -140,8 +148,10 @@ def test_pages_that_need_sign_in_come_back_after_it(client, make_user):
     assert "/account/login?next=" in response.headers["Location"]
     login_page = client.get(response.headers["Location"]).get_data(as_text=True)
     next_value = re.search(r'name="next"[^>]*value="([^"]*)"', login_page).group(1)
-    done = client.post("/account/login", data={"csrf_token": csrf_from(login_page), "email": "member@example.com",
-                                                "password": PASSWORD, "next": next_value})
+    done = client.post(
+        "/account/login",
+        data={"csrf_token": csrf_from(login_page), "email": "member@example.com", "password": PASSWORD, "next": next_value},
+    )
     assert done.headers["Location"] == "/account/settings"
 
 

@@ -73,11 +73,14 @@ def test_export_has_suspensions_moderation_decisions_removal_reasons_and_mail(ap
     data = json.loads(client.get("/account/export").get_data(as_text=True))
     assert [s["reason"] for s in data["suspensions"]] == ["Repeated dose advice"]
     assert {(e["about"], e["reason"]) for e in data["moderation_decisions"]} >= {
-        ("post", "Dangerous dose advice"), ("user", "Repeated dose advice")}
+        ("post", "Dangerous dose advice"),
+        ("user", "Repeated dose advice"),
+    }
     assert all(e["by"] == "a moderator" for e in data["moderation_decisions"])
     assert "mod@example.com" not in json.dumps(data) and "Moderator" not in json.dumps(data)
-    assert data["removal_reasons"] == [{"post_id": reply_id, "reason": "Dangerous dose advice",
-                                        "removed_at": data["removal_reasons"][0]["removed_at"]}]
+    assert data["removal_reasons"] == [
+        {"post_id": reply_id, "reason": "Dangerous dose advice", "removed_at": data["removal_reasons"][0]["removed_at"]}
+    ]
     assert data["mail_sent_to_you"], "the removal and suspension notices were mailed"
     assert {m["kind"] for m in data["mail_sent_to_you"]} == {"moderation"}
 
@@ -104,8 +107,15 @@ def test_refused_addresses_stay_out_of_logs_and_last_error(app, db, smtp_server,
 
     app.config.update(**smtp_config(smtp_server), MAIL_DELIVER_ON_COMMIT=False)
     for address in ("bounce@example.com", "greylist@example.com"):
-        queue(db, to=address, subject="A reply", template="mail_opt_in", context={"confirm_url": "http://x"},
-              category="notification", dedupe_key=f"reply:1:{address}")
+        queue(
+            db,
+            to=address,
+            subject="A reply",
+            template="mail_opt_in",
+            context={"confirm_url": "http://x"},
+            category="notification",
+            dedupe_key=f"reply:1:{address}",
+        )
     db.commit()
     with caplog.at_level(logging.INFO):
         deliver(app, due_only=False)
@@ -126,8 +136,15 @@ def test_export_has_followed_topics_report_reasons_and_withdrawn_posts(app, clie
     reply_id = board.reply(theirs, other, body="Take ten times the dose.")
     with app.app_context():
         s = get_session()
-        s.add(Report(post_id=reply_id, reporter_id=member.id, reason="Unsafe or misleading medical advice",
-                     category="medical", details="Suggests a full dose."))
+        s.add(
+            Report(
+                post_id=reply_id,
+                reporter_id=member.id,
+                reason="Unsafe or misleading medical advice",
+                category="medical",
+                details="Suggests a full dose.",
+            )
+        )
         s.get(Post, first_id).withdrawn_at = datetime.now(UTC).replace(tzinfo=None)
         s.commit()
     sign_in(client, member)

@@ -15,8 +15,7 @@ def app_config(app_config):
 def attempt(client, email: str, password: str, ip: str):
     env = {"REMOTE_ADDR": ip}
     page = client.get("/account/login", environ_base=env).get_data(as_text=True)
-    return client.post("/account/login", environ_base=env,
-                       data={"csrf_token": csrf_from(page), "email": email, "password": password})
+    return client.post("/account/login", environ_base=env, data={"csrf_token": csrf_from(page), "email": email, "password": password})
 
 
 def test_sign_in_is_limited_per_ip_address(client, make_user):
@@ -51,10 +50,14 @@ def test_password_reset_requests_are_limited_per_account(client, make_user):
     make_user()
     for i in range(3):
         page = client.get("/account/reset").get_data(as_text=True)
-        response = client.post("/account/reset", environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"},
-                               data={"csrf_token": csrf_from(page), "email": "member@example.com"})
+        response = client.post(
+            "/account/reset",
+            environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"},
+            data={"csrf_token": csrf_from(page), "email": "member@example.com"},
+        )
         assert response.status_code == 302
     page = client.get("/account/reset").get_data(as_text=True)
-    response = client.post("/account/reset", environ_base={"REMOTE_ADDR": "192.0.2.99"},
-                           data={"csrf_token": csrf_from(page), "email": "member@example.com"})
+    response = client.post(
+        "/account/reset", environ_base={"REMOTE_ADDR": "192.0.2.99"}, data={"csrf_token": csrf_from(page), "email": "member@example.com"}
+    )
     assert response.status_code == 429

@@ -73,10 +73,13 @@ def test_register_verify_sign_in(client, query, register, outbox, auth):
 
     export = client.get("/account/export")
     assert export.get_json()["account"] == {
-        "email": "ann.smith@example.com", "display_name": "Ann S", "role": "member",
+        "email": "ann.smith@example.com",
+        "display_name": "Ann S",
+        "role": "member",
         "created_at": export.get_json()["account"]["created_at"],
         "email_confirmed_at": export.get_json()["account"]["email_confirmed_at"],
-        "reply_notifications": True, "opted_out_of_email": False,
+        "reply_notifications": True,
+        "opted_out_of_email": False,
     }
     assert post_form(client, "/account/delete", {"password": STRONG_PASSWORD}).status_code == 302
     [gone] = users(query)

@@ -77,8 +77,16 @@ def test_common_password_list_is_large_documented_and_case_insensitive():
 
 @pytest.mark.parametrize(
     ("password", "ok"),
-    [("mzqtvkwp", True), ("mzqtvkw", False), ("x" * 256, True), ("x" * 257, False), ("🙂🙃🙂🙃🙂🙃🙂🙃", True),
-     ("Password", False), ("alllowercasewords", True), ("ALLUPPERCASEWORDS", True)],
+    [
+        ("mzqtvkwp", True),
+        ("mzqtvkw", False),
+        ("x" * 256, True),
+        ("x" * 257, False),
+        ("🙂🙃🙂🙃🙂🙃🙂🙃", True),
+        ("Password", False),
+        ("alllowercasewords", True),
+        ("ALLUPPERCASEWORDS", True),
+    ],
 )
 def test_password_rules_are_length_and_the_list_only(password, ok):
     """No composition rules: only length and the common-password list decide."""
@@ -88,21 +96,41 @@ def test_password_rules_are_length_and_the_list_only(password, ok):
 
 def test_users_create_from_the_command_line(app, tmp_path):
     """The real `flask --app app users create ... --password-stdin`, as an operator types it."""
-    env = {**os.environ, "FLASK_DATABASE_URL": app.config["DATABASE_URL"], "FLASK_SECRET_KEY": "cli-test",
-           "FLASK_MAIL_URL": f"file:{tmp_path / 'outbox'}", "FLASK_INDEX_DIR": str(tmp_path / "index")}
+    env = {
+        **os.environ,
+        "FLASK_DATABASE_URL": app.config["DATABASE_URL"],
+        "FLASK_SECRET_KEY": "cli-test",
+        "FLASK_MAIL_URL": f"file:{tmp_path / 'outbox'}",
+        "FLASK_INDEX_DIR": str(tmp_path / "index"),
+    }
     env.pop("FLASK_APP", None)
     flask = [sys.executable, "-m", "flask", "--app", "app", "users"]
-    created = subprocess.run([*flask, "create", "admin@example.com", "--name", "Site Admin", "--role", "admin",
-                              "--password-stdin"], input="quartz falcon ember\n", capture_output=True, text=True,
-                             cwd=ROOT, env=env, timeout=120, check=False)
+    created = subprocess.run(
+        [*flask, "create", "admin@example.com", "--name", "Site Admin", "--role", "admin", "--password-stdin"],
+        input="quartz falcon ember\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert created.returncode == 0, created.stderr
-    duplicate = subprocess.run([*flask, "create", "admin@example.com", "--name", "Second", "--password-stdin"],
-                               input="quartz falcon ember\n", capture_output=True, text=True, cwd=ROOT, env=env,
-                               timeout=120, check=False)
+    duplicate = subprocess.run(
+        [*flask, "create", "admin@example.com", "--name", "Second", "--password-stdin"],
+        input="quartz falcon ember\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert duplicate.returncode == 1
     assert "already exists" in duplicate.stderr
-    demoted = subprocess.run([*flask, "set-role", "admin@example.com", "moderator"], capture_output=True, text=True,
-                             cwd=ROOT, env=env, timeout=120, check=False)
+    demoted = subprocess.run(
+        [*flask, "set-role", "admin@example.com", "moderator"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False
+    )
     assert demoted.returncode == 0, demoted.stderr
     from ldnsite.db import get_session
 

@@ -87,8 +87,9 @@ def test_deleted_accounts_free_their_names_and_do_not_collide(query, make_user, 
 
 def test_reply_notifications_switch(client, query, member):
     assert fresh(query, member.id).notify_replies is True
-    assert 'name="notify_replies" type="checkbox" value="y" checked' in client.get("/account/settings").get_data(as_text=True) \
-        or "checked" in client.get("/account/settings").get_data(as_text=True)
+    assert 'name="notify_replies" type="checkbox" value="y" checked' in client.get("/account/settings").get_data(
+        as_text=True
+    ) or "checked" in client.get("/account/settings").get_data(as_text=True)
     assert post_form(client, "/account/settings/notifications", {}, form_page="/account/settings").status_code == 302
     assert fresh(query, member.id).notify_replies is False
     assert post_form(client, "/account/settings/notifications", {"notify_replies": "y"}, form_page="/account/settings").status_code == 302
@@ -165,8 +166,9 @@ def _make_forum(db, member_id: int) -> dict:
     db.add_all([theirs, mine])
     db.flush()
     p_other = Post(topic_id=theirs.id, author_id=other.id, body_source="Other's words", body_html="<p>Other's words</p>")
-    p_reply = Post(topic_id=theirs.id, author_id=member_id, body_source="My *reply*", body_html="<p>My <em>reply</em></p>",
-                   edited_at=utcnow())
+    p_reply = Post(
+        topic_id=theirs.id, author_id=member_id, body_source="My *reply*", body_html="<p>My <em>reply</em></p>", edited_at=utcnow()
+    )
     p_mine = Post(topic_id=mine.id, author_id=member_id, body_source="I started on 1.5 mg", body_html="<p>I started on 1.5 mg</p>")
     db.add_all([p_other, p_reply, p_mine])
     db.flush()
@@ -219,8 +221,17 @@ def test_delete_anonymises_keeps_posts_cancels_mail_and_signs_out(client, query,
     ids = make_forum(query, member.id)
     with query() as db:
         for key, to in (("reply:999:test", "member@example.com"), ("reply:998:test", "other@example.com")):
-            db.add(OutboundMessage(dedupe_key=key, category="notification", to_addr=to, subject="s", text_body="t",
-                                   html_body="h", next_attempt_at=utcnow().replace(year=2100)))
+            db.add(
+                OutboundMessage(
+                    dedupe_key=key,
+                    category="notification",
+                    to_addr=to,
+                    subject="s",
+                    text_body="t",
+                    html_body="h",
+                    next_attempt_at=utcnow().replace(year=2100),
+                )
+            )
         db.commit()
 
     response = post_form(client, "/account/delete", {"password": PASSWORD})
@@ -252,7 +263,7 @@ def test_delete_anonymises_keeps_posts_cancels_mail_and_signs_out(client, query,
 
 
 def _emails_section(html: str) -> str:
-    return html[html.index('<h2 id="emails">'):html.index("<h2>Your data</h2>")]
+    return html[html.index('<h2 id="emails">') : html.index("<h2>Your data</h2>")]
 
 
 def test_one_emails_section_shows_the_state_and_stops_all_emails(app, client, query, member):
@@ -264,9 +275,24 @@ def test_one_emails_section_shows_the_state_and_stops_all_emails(app, client, qu
     assert "<strong>On.</strong>" in section and "Stop all emails" in section
     assert "On: one email for each new reply" in section
     with query() as db:
-        queue(db, to=member.email, subject="Waiting", template="forum_reply", category="notification", dedupe_key="t:1",
-              context={"recipient_name": "M", "topic_title": "T", "reply_author": "A", "excerpt": "e", "post_url": "u",
-                       "settings_url": "s", "is_author": True, "unfollow_url": "x"})
+        queue(
+            db,
+            to=member.email,
+            subject="Waiting",
+            template="forum_reply",
+            category="notification",
+            dedupe_key="t:1",
+            context={
+                "recipient_name": "M",
+                "topic_title": "T",
+                "reply_author": "A",
+                "excerpt": "e",
+                "post_url": "u",
+                "settings_url": "s",
+                "is_author": True,
+                "unfollow_url": "x",
+            },
+        )
         db.commit()
     response = post_form(client, "/account/settings/email-opt-out", {}, form_page="/account/settings")
     assert response.status_code == 302

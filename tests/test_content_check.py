@@ -15,11 +15,20 @@ REVIEWED = TODAY - timedelta(days=30)
 NEXT = TODAY + timedelta(days=300)
 
 
-def page(slug: str, *, kind: str = "treatment", body: str = "It helps some people [@trial].", refs: str | None = None,
-         reviewed: str | None = None, next_review: str | None = None, file_slug: str | None = None) -> str:
-    refs = refs if refs is not None else (
-        "references:\n"
-        "  - {key: trial, authors: Smith J, title: A trial, journal: J Pain, year: 2020, pmid: '12345678'}\n"
+def page(
+    slug: str,
+    *,
+    kind: str = "treatment",
+    body: str = "It helps some people [@trial].",
+    refs: str | None = None,
+    reviewed: str | None = None,
+    next_review: str | None = None,
+    file_slug: str | None = None,
+) -> str:
+    refs = (
+        refs
+        if refs is not None
+        else ("references:\n  - {key: trial, authors: Smith J, title: A trial, journal: J Pain, year: 2020, pmid: '12345678'}\n")
     )
     if kind == "treatment" and refs:
         refs += (
@@ -39,10 +48,15 @@ def page(slug: str, *, kind: str = "treatment", body: str = "It helps some peopl
 
 
 def run_check(tmp_path: Path, content_dir: Path):
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'check.db'}",
-        "CONTENT_DIR": str(content_dir), "INDEX_DIR": str(tmp_path / "index"),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'check.db'}",
+            "CONTENT_DIR": str(content_dir),
+            "INDEX_DIR": str(tmp_path / "index"),
+        }
+    )
     return app.test_cli_runner().invoke(args=["content", "check"])
 
 
@@ -56,9 +70,15 @@ def test_check_passes_on_a_sound_folder(tmp_path):
     folder = tmp_path / "site"
     folder.mkdir()
     (folder / "fibro.md").write_text(page("fibro", kind="condition"))
-    (folder / "good.md").write_text(page("good", body=(
-        "See [fibromyalgia](/conditions/fibro#symptoms) [@trial], the [forum](/forum/), [search](/search?q=ldn), "
-        "[stop emails](/opt-out) and the [feed](/feed.xml).")))
+    (folder / "good.md").write_text(
+        page(
+            "good",
+            body=(
+                "See [fibromyalgia](/conditions/fibro#symptoms) [@trial], the [forum](/forum/), [search](/search?q=ldn), "
+                "[stop emails](/opt-out) and the [feed](/feed.xml)."
+            ),
+        )
+    )
     result = run_check(tmp_path, folder)
     assert result.exit_code == 0, result.output
     assert "content ok: 2 pages" in result.output
@@ -89,14 +109,16 @@ def test_check_fails_with_one_clear_line_per_problem(tmp_path, broken):
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert lines[-1] == "6 problem(s) found"
-    assert sorted(lines[:-1]) == sorted([
-        "norefs.md: has no references",
-        "baddate.md: reviewed is not a date (YYYY-MM-DD)",
-        "overdue.md: review overdue since 2020-01-01",
-        "zdup.md: slug 'dup' is already used by dup.md",
-        "brokenlink.md: links to /treatments/no-such-page, which does not exist",
-        "unknowncite.md: cites unknown reference [@nobody2020]",
-    ])
+    assert sorted(lines[:-1]) == sorted(
+        [
+            "norefs.md: has no references",
+            "baddate.md: reviewed is not a date (YYYY-MM-DD)",
+            "overdue.md: review overdue since 2020-01-01",
+            "zdup.md: slug 'dup' is already used by dup.md",
+            "brokenlink.md: links to /treatments/no-such-page, which does not exist",
+            "unknowncite.md: cites unknown reference [@nobody2020]",
+        ]
+    )
     assert "content ok" not in result.output
 
 
@@ -104,10 +126,12 @@ def test_check_reports_references_without_identifiers_and_unreadable_files(tmp_p
     folder = tmp_path / "site"
     folder.mkdir()
     (folder / "fibro.md").write_text(page("fibro", kind="condition"))
-    (folder / "noid.md").write_text(page("noid", refs=(
-        "references:\n  - {key: trial, authors: Smith J, title: A trial, journal: J Pain, year: 2020}\n")))
-    (folder / "badpmid.md").write_text(page("badpmid", refs=(
-        "references:\n  - {key: trial, authors: Smith J, title: A trial, journal: J, year: 2020, pmid: PMC123}\n")))
+    (folder / "noid.md").write_text(
+        page("noid", refs=("references:\n  - {key: trial, authors: Smith J, title: A trial, journal: J Pain, year: 2020}\n"))
+    )
+    (folder / "badpmid.md").write_text(
+        page("badpmid", refs=("references:\n  - {key: trial, authors: Smith J, title: A trial, journal: J, year: 2020, pmid: PMC123}\n"))
+    )
     (folder / "nofront.md").write_text("# Just a heading\n")
     (folder / "related.md").write_text(page("related").replace("conditions: [fibro]", "conditions: [fibro, lupus]"))
     (folder / "nowhere.md").write_text(page("nowhere", body="See [this](/no-such-route/at-all) [@trial]."))
@@ -127,7 +151,7 @@ def test_check_wants_an_evidence_table_on_treatment_pages(tmp_path):
     folder.mkdir()
     (folder / "fibro.md").write_text(page("fibro", kind="condition"))
     text = page("plain")
-    (folder / "plain.md").write_text(text[:text.index("evidence:")] + "---" + text.split("---", 2)[2])
+    (folder / "plain.md").write_text(text[: text.index("evidence:")] + "---" + text.split("---", 2)[2])
     (folder / "badrow.md").write_text(page("badrow").replace("ref: trial}", "ref: nosuchref}"))
     result = run_check(tmp_path, folder)
     assert result.exit_code == 1

@@ -22,8 +22,12 @@ RESEARCH = "/treatments/testamol/research"
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "CONTENT_DIR": str(FIXTURES), "SITE_URL": "https://ldn.example",
-            "TRUSTED_HOSTS": ["ldn.example", "localhost"]}  # the test client asks for localhost
+    return {
+        **app_config,
+        "CONTENT_DIR": str(FIXTURES),
+        "SITE_URL": "https://ldn.example",
+        "TRUSTED_HOSTS": ["ldn.example", "localhost"],
+    }  # the test client asks for localhost
 
 
 def html(client, url: str, status: int = 200) -> str:
@@ -34,8 +38,7 @@ def html(client, url: str, status: int = 200) -> str:
 
 def test_key_facts_safety_and_review_status_come_before_the_contents_list(client):
     text = html(client, MEDICINE)
-    marks = ["<h1>", 'class="lede"', 'class="key-facts"', 'class="safety"', 'class="review-status"',
-             'class="contents"', 'class="prose"']
+    marks = ["<h1>", 'class="lede"', 'class="key-facts"', 'class="safety"', 'class="review-status"', 'class="contents"', 'class="prose"']
     positions = [text.index(m) for m in marks]
     assert positions == sorted(positions), dict(zip(marks, positions, strict=True))
     doc = dom(text.encode())
@@ -44,8 +47,10 @@ def test_key_facts_safety_and_review_status_come_before_the_contents_list(client
     assert "Low certainty" in facts.find("p", cls="evidence-rating").text
     assert "codeine" in doc.find("section", cls="safety").text
     status = doc.find("p", cls="review-status").text
-    assert status == ("Reviewed 1 December 2026 by Editorial team; checked against the cited sources; "
-                      "not yet checked by a clinician; next review due 1 December 2027")
+    assert status == (
+        "Reviewed 1 December 2026 by Editorial team; checked against the cited sources; "
+        "not yet checked by a clinician; next review due 1 December 2027"
+    )
     # The footer keeps the full review details as well.
     assert doc.find("div", cls="review-dates") is not None
 
@@ -118,7 +123,9 @@ def test_printable_summary_has_what_a_doctor_visit_needs(client):
     assert "codeine" in doc.find("section", cls="safety").text
     questions = doc.find("section", cls="summary-questions").find("ol").find_all("li")
     assert [q.find("span", cls="question").text for q in questions] == [
-        "Is testamol right for me?", "How long should I take it before we decide if it works?"]
+        "Is testamol right for me?",
+        "How long should I take it before we decide if it works?",
+    ]
     assert all(q.find("span", cls="note-lines") is not None for q in questions)
     # No citation numbers or raw keys: the summary has no reference list to point to.
     assert "[@" not in text and 'class="cite' not in text and "#ref-" not in text

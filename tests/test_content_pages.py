@@ -51,7 +51,8 @@ class Node:
 
     def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list[Node]:
         return [
-            n for n in self.iter()
+            n
+            for n in self.iter()
             if (tag is None or n.tag == tag)
             and (cls is None or cls in (n.attrs.get("class") or "").split())
             and all(n.attrs.get(k) == v for k, v in attrs.items())
@@ -99,9 +100,21 @@ def dom(html: str | bytes) -> Node:
 def test_site_has_the_pages_the_issue_names():
     slugs = {p.slug for p in PAGES}
     required = {
-        "low-dose-naltrexone", "fibromyalgia", "me-cfs", "pregabalin", "duloxetine", "milnacipran",
-        "amitriptyline", "gabapentin", "cyclobenzaprine", "exercise", "cognitive-behavioural-therapy", "pacing",
-        "privacy", "accessibility", "about",
+        "low-dose-naltrexone",
+        "fibromyalgia",
+        "me-cfs",
+        "pregabalin",
+        "duloxetine",
+        "milnacipran",
+        "amitriptyline",
+        "gabapentin",
+        "cyclobenzaprine",
+        "exercise",
+        "cognitive-behavioural-therapy",
+        "pacing",
+        "privacy",
+        "accessibility",
+        "about",
     }
     assert not required - slugs, f"missing pages: {sorted(required - slugs)}"
 
@@ -258,8 +271,21 @@ def test_every_ldn_evidence_row_says_how_certain_it_is(slug):
 def test_ldn_safety_warning_names_the_opioids_and_the_waiting_time():
     page = PAGES_BY_SLUG["low-dose-naltrexone"]
     safety = page.meta["safety"]
-    for word in ("codeine", "co-codamol", "cough", "dihydrocodeine", "tramadol", "morphine", "oxycodone", "fentanyl",
-                 "methadone", "buprenorphine", "7 to 10 days", "overdose", "dentist"):
+    for word in (
+        "codeine",
+        "co-codamol",
+        "cough",
+        "dihydrocodeine",
+        "tramadol",
+        "morphine",
+        "oxycodone",
+        "fentanyl",
+        "methadone",
+        "buprenorphine",
+        "7 to 10 days",
+        "overdose",
+        "dentist",
+    ):
         assert word in safety, word
     assert "doctor's plan" not in page.body_source and "doctor's plan" not in safety
     assert "dummy pill" not in page.body_source
@@ -268,14 +294,20 @@ def test_ldn_safety_warning_names_the_opioids_and_the_waiting_time():
 def test_info_pages_say_what_a_reader_needs(client):
     privacy_doc = dom(client.get("/privacy").data).find("main")
     privacy = privacy_doc.text
-    for phrase in ("scrypt", "keyed hash", "Deleted member", "HttpOnly", "SameSite=Lax", "do not use analytics",
-                   "never say whether an address is known"):
+    for phrase in (
+        "scrypt",
+        "keyed hash",
+        "Deleted member",
+        "HttpOnly",
+        "SameSite=Lax",
+        "do not use analytics",
+        "never say whether an address is known",
+    ):
         assert phrase in privacy, phrase
     links = {a.attrs["href"] for a in privacy_doc.find_all("a")}
     assert {"/opt-out", "/account/settings"} <= links
     statement = dom(client.get("/accessibility").data).find("main").text
-    for phrase in ("WCAG 2.2", "AA", "accessibility@ldn-guide.example", "Equality Advisory and Support Service",
-                   "320", "27 November 2026"):
+    for phrase in ("WCAG 2.2", "AA", "accessibility@ldn-guide.example", "Equality Advisory and Support Service", "320", "27 November 2026"):
         assert phrase in statement, phrase
     about = dom(client.get("/about").data).find("main").text
     for phrase in ("PubMed", "DOI", "advertising", "sponsorship", "affiliate", "clinical sign-off"):
@@ -436,9 +468,15 @@ def test_every_worker_and_node_gives_the_same_etag(app_config, client):
         assert other_node.get(url, headers={"If-None-Match": etag}).status_code == 304
 
 
-@pytest.mark.parametrize(("url", "label"), [("/treatments/", "Treatments"), ("/conditions/", "Conditions"),
-                                            ("/treatments/low-dose-naltrexone", "Low-dose naltrexone"),
-                                            ("/privacy", "Privacy")])
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("/treatments/", "Treatments"),
+        ("/conditions/", "Conditions"),
+        ("/treatments/low-dose-naltrexone", "Low-dose naltrexone"),
+        ("/privacy", "Privacy"),
+    ],
+)
 def test_navigation_marks_the_current_page(client, url, label):
     doc = dom(client.get(url).data)
     current = [a for a in doc.find_all("a") if a.attrs.get("aria-current") == "page"]

@@ -111,8 +111,9 @@ def test_anonymous_pages_with_a_csrf_token_are_not_compressed(client, url):
 def test_a_form_that_reflects_what_was_typed_next_to_its_token_is_not_compressed(client):
     page = client.get("/opt-out")
     typed = "attacker-guess-csrf_token=IjA"
-    response = client.post("/opt-out", data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": typed},
-                           headers={"Accept-Encoding": "gzip, br"})
+    response = client.post(
+        "/opt-out", data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": typed}, headers={"Accept-Encoding": "gzip, br"}
+    )
     assert response.status_code in (400, 422)
     assert typed.encode() in response.data and b'name="csrf_token"' in response.data
     assert "Content-Encoding" not in response.headers

@@ -15,11 +15,27 @@ import pytest
 from ldnsite.security import cache_policy
 from tests.conftest import ROOT, post_form, sign_in
 
-CONTENT_PAGES = ["/treatments/low-dose-naltrexone", "/treatments/", "/conditions/", "/conditions/fibromyalgia",
-                 "/about", "/privacy", "/feed.xml", "/sitemap.xml", "/robots.txt", "/opensearch.xml"]
+CONTENT_PAGES = [
+    "/treatments/low-dose-naltrexone",
+    "/treatments/",
+    "/conditions/",
+    "/conditions/fibromyalgia",
+    "/about",
+    "/privacy",
+    "/feed.xml",
+    "/sitemap.xml",
+    "/robots.txt",
+    "/opensearch.xml",
+]
 FORUM_PAGES = ["/", "/forum/", "/forum/t/{topic}", "/search?q=naltrexone"]
-PERSONAL_PAGES = ["/account/settings", "/account/export", "/account/settings/password", "/moderation/",
-                  "/moderation/log", "/moderation/users"]
+PERSONAL_PAGES = [
+    "/account/settings",
+    "/account/export",
+    "/account/settings/password",
+    "/moderation/",
+    "/moderation/log",
+    "/moderation/users",
+]
 
 
 def directives(response) -> dict:
@@ -30,8 +46,15 @@ def directives(response) -> dict:
     def seconds(name: str) -> int | None:
         return int(parts[name]) if parts.get(name, "").isdigit() else None
 
-    return {"raw": value, "public": "public" in parts, "private": "private" in parts, "no_store": "no-store" in parts,
-            "s_maxage": seconds("s-maxage"), "max_age": seconds("max-age"), "swr": seconds("stale-while-revalidate")}
+    return {
+        "raw": value,
+        "public": "public" in parts,
+        "private": "private" in parts,
+        "no_store": "no-store" in parts,
+        "s_maxage": seconds("s-maxage"),
+        "max_age": seconds("max-age"),
+        "swr": seconds("stale-while-revalidate"),
+    }
 
 
 @pytest.fixture
@@ -194,10 +217,14 @@ def test_a_page_that_shows_a_flash_message_is_personal(app, client):
 
 
 def anonymous_get_urls(app, topic: int) -> list[str]:
-    urls = {rule.rule for rule in app.url_map.iter_rules()
-            if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith("/_test")}
-    return sorted(urls | {f"/forum/t/{topic}", "/treatments/low-dose-naltrexone", "/conditions/me-cfs",
-                          "/search?q=ldn", "/search?q=sleep&kind=forum"})
+    urls = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith("/_test")
+    }
+    return sorted(
+        urls | {f"/forum/t/{topic}", "/treatments/low-dose-naltrexone", "/conditions/me-cfs", "/search?q=ldn", "/search?q=sleep&kind=forum"}
+    )
 
 
 def test_no_cacheable_response_sets_a_cookie_and_no_page_with_a_token_is_stored(app, topic):

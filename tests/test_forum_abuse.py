@@ -69,8 +69,7 @@ def test_an_approved_post_edited_to_add_a_link_is_held_again(client, db, make_us
     topic_id, _ = make_topic(other, title="Sleep and LDN")
     post_id = make_post(topic_id, member, "Vivid dreams for a week, then fine.")  # approved by a moderator
     sign_in(client, member)
-    response = post_form(client, f"/forum/p/{post_id}/edit",
-                         {"body": "Vivid dreams for a week. [Cheap LDN here](https://pills.example)"})
+    response = post_form(client, f"/forum/p/{post_id}/edit", {"body": "Vivid dreams for a week. [Cheap LDN here](https://pills.example)"})
     assert response.status_code == 302
     post = fresh(db, Post, post_id)
     assert post.status == "pending"
@@ -122,16 +121,16 @@ def test_an_over_long_preview_is_refused_before_it_is_rendered(client, db, make_
 
 
 @pytest.mark.parametrize("blocking_status", ["pending", "removed"])
-def test_a_held_or_removed_discussion_does_not_block_the_page(client, db, make_user, make_topic, make_member,
-                                                             blocking_status):
+def test_a_held_or_removed_discussion_does_not_block_the_page(client, db, make_user, make_topic, make_member, blocking_status):
     squatter = make_user("squat@example.com", "Squatter")
     make_topic(squatter, title="Discussing: LDN", body="spam", status=blocking_status, page_slug=SLUG)
     member = make_member()
     sign_in(client, member)
     response = client.get(f"/forum/discuss/{SLUG}")
     assert response.status_code == 302 and response.headers["Location"] == f"/forum/new?page_slug={SLUG}"
-    created = post_form(client, f"/forum/new?page_slug={SLUG}",
-                        {"title": "Discussing: LDN", "body": "What did you make of this page?", "page_slug": SLUG})
+    created = post_form(
+        client, f"/forum/new?page_slug={SLUG}", {"title": "Discussing: LDN", "body": "What did you make of this page?", "page_slug": SLUG}
+    )
     assert created.status_code == 302
     db.rollback()
     published = db.scalars(select(Topic).where(Topic.page_slug == SLUG, Topic.status == "published")).one()
@@ -139,12 +138,12 @@ def test_a_held_or_removed_discussion_does_not_block_the_page(client, db, make_u
     assert client.get(f"/forum/discuss/{SLUG}").headers["Location"] == f"/forum/t/{published.id}"
 
 
-def test_approving_a_held_discussion_after_another_took_the_page_keeps_both(client, db, make_user, make_topic,
-                                                                           moderator, board):
+def test_approving_a_held_discussion_after_another_took_the_page_keeps_both(client, db, make_user, make_topic, moderator, board):
     from ldnsite.moderation import actions
 
-    held_topic, held_post = make_topic(make_user("slow@example.com", "Slow Writer"), title="Discussing: LDN first",
-                                       status="pending", page_slug=SLUG)
+    held_topic, held_post = make_topic(
+        make_user("slow@example.com", "Slow Writer"), title="Discussing: LDN first", status="pending", page_slug=SLUG
+    )
     live_topic, _ = make_topic(make_user("fast@example.com", "Fast Writer"), title="Discussing: LDN", page_slug=SLUG)
     outcome = actions.approve_post(db, db.get(Post, held_post), db.merge(moderator))
     assert outcome.changed

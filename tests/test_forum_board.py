@@ -35,9 +35,9 @@ def test_topics_are_listed_latest_activity_first_with_published_post_counts(clie
 
     page = text(client.get("/forum/"))
     assert page.index("Older topic here") < page.index("Newer topic here")
-    older_item = page[page.index("Older topic here"):page.index("Newer topic here")]
+    older_item = page[page.index("Older topic here") : page.index("Newer topic here")]
     assert "2 posts" in older_item  # first post + published reply; held and removed ones do not count
-    assert "1 post" in page[page.index("Newer topic here"):]
+    assert "1 post" in page[page.index("Newer topic here") :]
 
 
 def test_topic_list_is_paginated_twenty_a_page(client, make_user, make_topic):
@@ -100,9 +100,7 @@ def test_topic_pages_hold_twenty_posts_each_and_find_a_post_by_id(client, make_u
 
 
 @pytest.mark.parametrize("page", ["x", "0", "-1", "2.5", ""])
-def test_a_page_number_that_is_not_a_whole_number_from_one_is_refused_on_every_list(
-    client, make_user, make_topic, mod_client, page
-):
+def test_a_page_number_that_is_not_a_whole_number_from_one_is_refused_on_every_list(client, make_user, make_topic, mod_client, page):
     """The forum and moderation lists share one rule (ldnsite.paging): 400 with the reason, not a guessed page."""
     topic_id, _ = make_topic(make_user())
     for url in ("/forum/", f"/forum/t/{topic_id}", "/moderation/", "/moderation/log", "/moderation/users"):

@@ -88,8 +88,7 @@ def test_reply_page_error_state_with_the_keyboard(app, page, live_server, make_m
     assert_axe_clean(page)
 
 
-def test_edit_and_report_pages_with_the_keyboard_are_axe_clean(app, page, live_server, make_member, make_user, make_topic,
-                                                               make_post):
+def test_edit_and_report_pages_with_the_keyboard_are_axe_clean(app, page, live_server, make_member, make_user, make_topic, make_post):
     author = make_user("author@example.com", "Author")
     member = make_member()
     topic_id, others_post = make_topic(author, body="Try **this** instead of your medicine.")
@@ -123,8 +122,7 @@ def test_forum_rules_reached_with_the_keyboard_and_axe_clean(page, live_server):
     assert_axe_clean(page)
 
 
-def test_report_with_the_keyboard_shows_the_confirmation_at_the_post(app, page, live_server, make_member, make_user,
-                                                                      make_topic, make_post):
+def test_report_with_the_keyboard_shows_the_confirmation_at_the_post(app, page, live_server, make_member, make_user, make_topic, make_post):
     author = make_user("author@example.com", "Author")
     topic_id, _ = make_topic(author)
     for n in range(12):
@@ -147,8 +145,11 @@ def test_report_with_the_keyboard_shows_the_confirmation_at_the_post(app, page, 
     notice = page.locator(f"#post-{target} .forum-landing")
     assert notice.is_visible() and "Thank you for your report" in notice.inner_text()
     # Chromium scrolls to the anchor just after the load event: wait for it (it fails if it never comes).
-    page.wait_for_function("id => { const r = document.getElementById(id).getBoundingClientRect();"
-                           " return r.top >= 0 && r.top < window.innerHeight; }", arg=f"post-{target}", timeout=5000)
+    page.wait_for_function(
+        "id => { const r = document.getElementById(id).getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }",
+        arg=f"post-{target}",
+        timeout=5000,
+    )
     box = notice.bounding_box()
     assert 0 <= box["y"] < page.viewport_size["height"]  # on screen where the page jumped to
     assert_axe_clean(page)
@@ -163,8 +164,9 @@ def test_suspension_notice_is_axe_clean_and_its_appeal_link_reachable(app, page,
     member = make_member()
     with app.app_context():
         session = get_session()
-        session.add(Suspension(user_id=member.id, moderator_id=moderator.id, reason="Selling medicines.",
-                               ends_at=utcnow() + timedelta(days=7)))
+        session.add(
+            Suspension(user_id=member.id, moderator_id=moderator.id, reason="Selling medicines.", ends_at=utcnow() + timedelta(days=7))
+        )
         session.commit()
     browser_sign_in(app, page, live_server, member)
     page.goto(live_server + "/forum/")

@@ -15,33 +15,39 @@ from tests.fixtures_moderation import token
 SUPPORT = ("116 123", "999", "NHS 111", "Outside the UK, call your local emergency number")
 
 
-@pytest.mark.parametrize("text", [
-    "Some days I just want to end my life.",
-    "I want to END   MY  life",
-    "I don’t want to live like this any more",  # curly apostrophe
-    "I dont see it. I do not want to live.",
-    "There is no reason to live when the pain is this bad",
-    "I've been thinking about killing myself",
-    "kill\u200bmyself",  # a zero-width space between the words
-    "Honestly? Suicidal, most nights.",
-    "I keep wanting to hurt myself",
-    "I can't go on",
-    "Everyone would be better off without me.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Some days I just want to end my life.",
+        "I want to END   MY  life",
+        "I don’t want to live like this any more",  # curly apostrophe
+        "I dont see it. I do not want to live.",
+        "There is no reason to live when the pain is this bad",
+        "I've been thinking about killing myself",
+        "kill\u200bmyself",  # a zero-width space between the words
+        "Honestly? Suicidal, most nights.",
+        "I keep wanting to hurt myself",
+        "I can't go on",
+        "Everyone would be better off without me.",
+    ],
+)
 def test_phrases_that_suggest_risk_are_found(text):
     assert crisis.suggests_risk(text), text
 
 
-@pytest.mark.parametrize("text", [
-    "I had to skill myself up on pacing",           # "kill myself" inside another word
-    "This headache is killing me",                  # an idiom, not about the writer's life
-    "My lifelong pain got better on LDN",           # "life" inside "lifelong"
-    "There is no reason to leave the group",        # one letter from "no reason to live"
-    "The end of my life-changing first month",      # "end my life" is not there in order
-    "Pacing helped me not overdo it",
-    "I want to dye my hair",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had to skill myself up on pacing",  # "kill myself" inside another word
+        "This headache is killing me",  # an idiom, not about the writer's life
+        "My lifelong pain got better on LDN",  # "life" inside "lifelong"
+        "There is no reason to leave the group",  # one letter from "no reason to live"
+        "The end of my life-changing first month",  # "end my life" is not there in order
+        "Pacing helped me not overdo it",
+        "I want to dye my hair",
+        "",
+    ],
+)
 def test_near_misses_are_not_matched(text):
     assert not crisis.suggests_risk(text), text
 
@@ -54,7 +60,6 @@ def test_every_phrase_in_the_list_matches_itself_and_the_list_is_not_empty():
 
 
 # ---- over HTTP -----------------------------------------------------------------------------
-
 
 
 def text_of(response) -> str:
@@ -73,8 +78,9 @@ def latest_post(app) -> Post:
 
 
 @pytest.mark.both_databases
-def test_a_trusted_members_crisis_reply_shows_support_and_is_first_in_the_queue(client, app, make_member, make_user,
-                                                                               make_topic, board, mod_client):
+def test_a_trusted_members_crisis_reply_shows_support_and_is_first_in_the_queue(
+    client, app, make_member, make_user, make_topic, board, mod_client
+):
     member = make_member()
     other = make_user("other@example.com", "Other Person")
     topic_id, first = make_topic(other, title="Bad flare this week")
@@ -84,8 +90,8 @@ def test_a_trusted_members_crisis_reply_shows_support_and_is_first_in_the_queue(
     post = latest_post(app)
     assert post.status == "published" and post.urgent_at is not None  # published at once: trusted
     page = text_of(client.get(response.headers["Location"]))
-    article = page[page.index(f'id="post-{post.id}"'):]
-    article = article[:article.index("</article>")]
+    article = page[page.index(f'id="post-{post.id}"') :]
+    article = article[: article.index("</article>")]
     for number in SUPPORT:
         assert number in article
     sign_in(client, other)
@@ -93,7 +99,7 @@ def test_a_trusted_members_crisis_reply_shows_support_and_is_first_in_the_queue(
 
     queue = text_of(mod_client.get("/moderation/"))
     assert queue.index(f'id="item-{post.id}"') < queue.index(f'id="item-{first}"')
-    urgent_item = queue[queue.index(f'id="item-{post.id}"'):queue.index(f'id="item-{first}"')]
+    urgent_item = queue[queue.index(f'id="item-{post.id}"') : queue.index(f'id="item-{first}"')]
     assert "Urgent" in urgent_item and "Someone may be at risk" in urgent_item
     assert "Mark as dealt with" in urgent_item
 
@@ -128,8 +134,9 @@ def test_an_edit_that_adds_a_crisis_phrase_marks_the_post_urgent(client, app, ma
 
 
 @pytest.mark.both_databases
-def test_a_report_that_someone_may_be_at_risk_is_urgent_and_shows_the_reporter_what_to_do(client, make_member, make_user,
-                                                                                        make_topic, board, mod_client):
+def test_a_report_that_someone_may_be_at_risk_is_urgent_and_shows_the_reporter_what_to_do(
+    client, make_member, make_user, make_topic, board, mod_client
+):
     author = make_user("author@example.com", "Author")
     _, quiet = make_topic(author, title="Quiet topic")
     _, worrying = make_topic(author, title="Tired of it all", body="I am so tired of everything.")
@@ -142,4 +149,4 @@ def test_a_report_that_someone_may_be_at_risk_is_urgent_and_shows_the_reporter_w
     assert "Moderators see reports that someone may be at risk first" in page
     queue = text_of(mod_client.get("/moderation/"))
     assert queue.index(f'id="item-{worrying}"') < queue.index(f'id="item-{quiet}"')
-    assert "Urgent" in queue[queue.index(f'id="item-{worrying}"'):queue.index(f'id="item-{quiet}"')]
+    assert "Urgent" in queue[queue.index(f'id="item-{worrying}"') : queue.index(f'id="item-{quiet}"')]

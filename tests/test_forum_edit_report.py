@@ -129,7 +129,8 @@ def test_member_reports_a_post_once(client, db, make_member, make_user, make_top
     assert "Thank you for your report" in text(client.get(response.headers["Location"]))
     reports = db.scalars(select(Report)).all()
     assert [(r.post_id, r.reporter_id, r.reason, r.category, r.details) for r in reports] == [
-        (post_id, reporter.id, "Unsafe or misleading medical advice", "medical", "Tells people to stop.")]
+        (post_id, reporter.id, "Unsafe or misleading medical advice", "medical", "Tells people to stop.")
+    ]
 
     token = csrf_from(text(client.get("/forum/")))
     again = client.post(f"/forum/p/{post_id}/report", data={"csrf_token": token, "reason": "Reporting again."})
@@ -139,14 +140,17 @@ def test_member_reports_a_post_once(client, db, make_member, make_user, make_top
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"reason": ""}, "reason", "Choose why you are reporting this post"),
-    ({"reason": "  "}, "reason", "Choose why you are reporting this post"),
-    ({"reason": "other", "details": "  "}, "details", "because you chose Other"),
-    ({"reason": "spam", "details": "x" * 1001}, "details", "1,000 characters or fewer"),
-    ({"reason": "no"}, "reason", "The reason must be between 3 and 1,000 characters"),
-    ({"reason": "x" * 1001}, "reason", "The reason must be between 3 and 1,000 characters"),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"reason": ""}, "reason", "Choose why you are reporting this post"),
+        ({"reason": "  "}, "reason", "Choose why you are reporting this post"),
+        ({"reason": "other", "details": "  "}, "details", "because you chose Other"),
+        ({"reason": "spam", "details": "x" * 1001}, "details", "1,000 characters or fewer"),
+        ({"reason": "no"}, "reason", "The reason must be between 3 and 1,000 characters"),
+        ({"reason": "x" * 1001}, "reason", "The reason must be between 3 and 1,000 characters"),
+    ],
+)
 def test_report_needs_a_chosen_reason_and_details_for_other(client, db, make_member, make_user, make_topic, data, field, message):
     author = make_user("author@example.com", "Author")
     sign_in(client, make_member("reporter@example.com", "Reporter"))
@@ -205,8 +209,7 @@ def test_suspended_and_unverified_members_cannot_report(client, db, make_user, m
     assert count(db, Report) == 0
 
 
-def test_reporting_unknown_or_hidden_posts_is_404_and_anonymous_is_sent_to_sign_in(client, make_member, make_user, make_topic,
-                                                                                    make_post):
+def test_reporting_unknown_or_hidden_posts_is_404_and_anonymous_is_sent_to_sign_in(client, make_member, make_user, make_topic, make_post):
     author = make_user("author@example.com", "Author")
     topic_id, post_id = make_topic(author)
     pending_id = make_post(topic_id, author, "Held.", status="pending")
@@ -220,7 +223,7 @@ def test_reporting_unknown_or_hidden_posts_is_404_and_anonymous_is_sent_to_sign_
 
 def _article(page: str, post_id: int) -> str:
     start = page.index(f'id="post-{post_id}"')
-    return page[start:page.index("</article>", start)]
+    return page[start : page.index("</article>", start)]
 
 
 def test_the_report_confirmation_is_shown_inside_the_reported_post(client, db, make_member, make_user, make_topic, make_post):

@@ -15,9 +15,14 @@ pytestmark = pytest.mark.both_databases
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-            "FORUM_POST_RATE_LIMIT": "2 per hour", "FORUM_REPORT_RATE_LIMIT": "1 per hour",
-            "FORUM_PREVIEW_RATE_LIMIT": "4 per hour"}
+    return {
+        **app_config,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "FORUM_POST_RATE_LIMIT": "2 per hour",
+        "FORUM_REPORT_RATE_LIMIT": "1 per hour",
+        "FORUM_PREVIEW_RATE_LIMIT": "4 per hour",
+    }
 
 
 def count(app, model) -> int:

@@ -22,8 +22,9 @@ def reply(client, topic_id: int, body: str):
     return response
 
 
-def test_topic_author_gets_one_email_per_reply_with_a_link_and_no_other_members_address(client, db, outbox, make_member,
-                                                                                        make_user, make_topic):
+def test_topic_author_gets_one_email_per_reply_with_a_link_and_no_other_members_address(
+    client, db, outbox, make_member, make_user, make_topic
+):
     author = make_user("author@example.com", "Author")
     replier = make_member("replier.private@example.com", "Replier")
     topic_id, _ = make_topic(author, title="Night sweats on LDN")

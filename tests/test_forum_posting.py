@@ -108,7 +108,7 @@ def test_preview_shows_the_sanitised_post_keeps_the_text_and_stores_nothing(clie
     response = post_form(client, "/forum/new", {"title": "Preview me please", "body": body, "preview": "preview"})
     assert response.status_code == 200
     page = text(response)
-    assert "<h2 id=\"forum-preview-heading\">Preview</h2>" in page
+    assert '<h2 id="forum-preview-heading">Preview</h2>' in page
     assert "<strong>4.5 mg</strong>" in page
     assert "<script>alert(1)</script>" not in page
     assert "I take **4.5 mg** &lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in page  # text kept, escaped
@@ -220,8 +220,9 @@ def test_a_new_members_first_three_posts_wait_for_a_moderator(client, db, make_u
     assert "Reply number 4" not in page and "Reply number 5, no links." in page
 
 
-@pytest.mark.parametrize("body", ["See https://example.org/ldn", "See [this](https://example.org)", "www.example.org has it",
-                                  "<https://example.org>"])
+@pytest.mark.parametrize(
+    "body", ["See https://example.org/ldn", "See [this](https://example.org)", "www.example.org has it", "<https://example.org>"]
+)
 def test_links_are_held_from_members_with_no_approved_post(client, db, make_user, make_topic, make_post, body):
     author = make_user("author@example.com", "Author")
     newbie = make_user("new@example.com", "Newbie")
@@ -301,8 +302,9 @@ def test_unverified_members_cannot_post(client, db, make_user):
 @pytest.mark.sqlite_only
 def test_script_in_a_post_is_shown_as_text_on_the_topic_page(client, db, make_member):
     sign_in(client, make_member())
-    response = post_form(client, "/forum/new", {"title": "Testing the filter",
-                                                 "body": '<img src=x onerror=alert(1)> [x](javascript:alert(1))'})
+    response = post_form(
+        client, "/forum/new", {"title": "Testing the filter", "body": "<img src=x onerror=alert(1)> [x](javascript:alert(1))"}
+    )
     page = text(client.get(response.headers["Location"]))
     assert "<img src=x" not in page and 'href="javascript' not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -330,15 +332,22 @@ def test_discuss_starts_the_articles_topic_then_opens_it(client, db, make_member
     assert response.headers["Location"] == "/forum/new?page_slug=low-dose-naltrexone"
     form = text(client.get(response.headers["Location"]))
     assert 'value="Discussing: ' in form and 'name="page_slug" type="hidden" value="low-dose-naltrexone"' in form
-    created = post_form(client, "/forum/new?page_slug=low-dose-naltrexone",
-                        {"title": "Discussing: LDN", "body": "What did you think?", "page_slug": "low-dose-naltrexone"})
+    created = post_form(
+        client,
+        "/forum/new?page_slug=low-dose-naltrexone",
+        {"title": "Discussing: LDN", "body": "What did you think?", "page_slug": "low-dose-naltrexone"},
+    )
     topic = db.scalars(select(Topic).where(Topic.page_slug == "low-dose-naltrexone")).one()
     assert created.headers["Location"] == f"/forum/t/{topic.id}"
     assert client.get("/forum/discuss/low-dose-naltrexone").headers["Location"] == f"/forum/t/{topic.id}"
     # A second start for the same article goes to the existing discussion and stores nothing.
     before = count(db, Topic)
-    again = post_form(client, "/forum/new", {"title": "Discussing: LDN again", "body": "Me too",
-                                             "page_slug": "low-dose-naltrexone"}, form_page="/forum/new")
+    again = post_form(
+        client,
+        "/forum/new",
+        {"title": "Discussing: LDN again", "body": "Me too", "page_slug": "low-dose-naltrexone"},
+        form_page="/forum/new",
+    )
     assert again.status_code == 302 and again.headers["Location"] == f"/forum/t/{topic.id}"
     assert count(db, Topic) == before
 

@@ -146,8 +146,7 @@ def _remove_now(app, post_id: int, moderator) -> None:
         session.close()
 
 
-def test_an_edit_is_not_saved_onto_a_post_removed_while_it_was_being_saved(client, app, make_member, make_topic,
-                                                                           moderator, monkeypatch):
+def test_an_edit_is_not_saved_onto_a_post_removed_while_it_was_being_saved(client, app, make_member, make_topic, moderator, monkeypatch):
     import ldnsite.forum.posting as posting
 
     member = make_member()
@@ -197,8 +196,9 @@ def test_edits_racing_removals_never_land_on_a_removed_post(app, make_member, ma
             post_id = post.id
         edit_token = csrf_from(text(editor.get(f"/forum/p/{post_id}/edit")))
         edited, _ = together(
-            lambda pid=post_id, token=edit_token, n=n: editor.post(f"/forum/p/{pid}/edit",
-                                                                   data={"csrf_token": token, "body": f"After {n}"}),
+            lambda pid=post_id, token=edit_token, n=n: editor.post(
+                f"/forum/p/{pid}/edit", data={"csrf_token": token, "body": f"After {n}"}
+            ),
             lambda pid=post_id: mod.post(f"/moderation/p/{pid}/remove", data={"csrf_token": mod_token, "reason": "Off-topic"}),
         )
         with app.app_context():
@@ -223,13 +223,15 @@ class _Later:
         return time.time() + 5 * 3600
 
 
-@pytest.mark.parametrize(("url_of", "data"), [
-    (lambda topic_id, post_id: "/forum/new", {"title": "A long story", "body": "I wrote this slowly, over an hour."}),
-    (lambda topic_id, post_id: f"/forum/t/{topic_id}/reply", {"body": "I wrote this slowly, over an hour."}),
-    (lambda topic_id, post_id: f"/forum/p/{post_id}/edit", {"body": "I wrote this slowly, over an hour."}),
-])
-def test_an_expired_form_is_shown_again_with_the_text_and_nothing_is_saved(client, app, make_member, make_topic,
-                                                                           monkeypatch, url_of, data):
+@pytest.mark.parametrize(
+    ("url_of", "data"),
+    [
+        (lambda topic_id, post_id: "/forum/new", {"title": "A long story", "body": "I wrote this slowly, over an hour."}),
+        (lambda topic_id, post_id: f"/forum/t/{topic_id}/reply", {"body": "I wrote this slowly, over an hour."}),
+        (lambda topic_id, post_id: f"/forum/p/{post_id}/edit", {"body": "I wrote this slowly, over an hour."}),
+    ],
+)
+def test_an_expired_form_is_shown_again_with_the_text_and_nothing_is_saved(client, app, make_member, make_topic, monkeypatch, url_of, data):
     member = make_member()
     topic_id, post_id = make_topic(member, title="Fatigue diary")
     sign_in(client, member)

@@ -23,8 +23,15 @@ def suspend(app, moderator):
         with app.app_context():
             session = get_session()
             now = utcnow() - timedelta(days=created_days_ago)
-            session.add(Suspension(user_id=user.id, moderator_id=moderator.id, reason=reason, created_at=now,
-                                   ends_at=now + timedelta(days=days) if days else None))
+            session.add(
+                Suspension(
+                    user_id=user.id,
+                    moderator_id=moderator.id,
+                    reason=reason,
+                    created_at=now,
+                    ends_at=now + timedelta(days=days) if days else None,
+                )
+            )
             session.commit()
 
     return make

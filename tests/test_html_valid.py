@@ -47,8 +47,9 @@ def fixture_pages() -> Path:
 
 def test_validator_catches_invalid_markup(nu_checker, tmp_path):
     """Guards the tests below: a validator that passed everything would prove nothing."""
-    (tmp_path / "bad.html").write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
-                                       "<body><p><div>unclosed</p><a>x</a href></body></html>")
+    (tmp_path / "bad.html").write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><p><div>unclosed</p><a>x</a href></body></html>'
+    )
     (tmp_path / "good.html").write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><p>fine</p></body></html>')
     problems = nu_checker.check_folder(tmp_path)
     assert any(line.startswith("bad.html:") and ": error: " in line for line in problems), problems
@@ -88,4 +89,3 @@ def test_page_format_parts_are_valid_html(client, fixture_pages, nu_checker, tmp
 def assert_valid(nu_checker, out: Path) -> None:
     problems = nu_checker.check_folder(out)
     assert not problems, "Nu HTML Checker found:\n" + "\n".join(problems)
-

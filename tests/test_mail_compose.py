@@ -26,8 +26,14 @@ def header_lines(raw: bytes) -> list[bytes]:
 
 
 def queue_one(app, **overrides):
-    args = {"to": "reader@example.com", "subject": "Hello", "template": "mail_opt_in",
-            "context": {"confirm_url": "https://example.org/x"}, "category": "notification", "dedupe_key": "t:1"}
+    args = {
+        "to": "reader@example.com",
+        "subject": "Hello",
+        "template": "mail_opt_in",
+        "context": {"confirm_url": "https://example.org/x"},
+        "category": "notification",
+        "dedupe_key": "t:1",
+    }
     args.update(overrides)
     with app.app_context():
         session = get_session()
@@ -36,8 +42,9 @@ def queue_one(app, **overrides):
         return message
 
 
-@pytest.mark.parametrize("subject", ["Hi\r\nBcc: victim@example.net", "Hi\nBcc: victim@example.net",
-                                     "Hi\rBcc: victim@example.net", "Hi\r\n\r\nbody text"])
+@pytest.mark.parametrize(
+    "subject", ["Hi\r\nBcc: victim@example.net", "Hi\nBcc: victim@example.net", "Hi\rBcc: victim@example.net", "Hi\r\n\r\nbody text"]
+)
 def test_subject_cannot_add_headers_or_start_the_body(app, outbox, subject):
     queue_one(app, subject=subject)
     (raw,) = outbox.raw()
@@ -49,8 +56,16 @@ def test_subject_cannot_add_headers_or_start_the_body(app, outbox, subject):
     assert msg["Subject"].startswith("Hi ")
 
 
-@pytest.mark.parametrize("to", ["reader@example.com\r\nBcc: victim@example.net", "Name <reader@example.com>",
-                                "a@example.com, b@example.com", "reader@exa\nmple.com", "no-at-sign"])
+@pytest.mark.parametrize(
+    "to",
+    [
+        "reader@example.com\r\nBcc: victim@example.net",
+        "Name <reader@example.com>",
+        "a@example.com, b@example.com",
+        "reader@exa\nmple.com",
+        "no-at-sign",
+    ],
+)
 def test_recipient_must_be_one_plain_address(app, outbox, to):
     with pytest.raises(ValueError):
         queue_one(app, to=to)
@@ -97,7 +112,13 @@ def test_file_transport_writes_whole_files_only(tmp_path: Path):
 def test_mail_urls_are_parsed():
     t = transports.from_url("smtp+starttls://user%40example.org:p%3Ass@mail.example.org:2587", timeout=3)
     assert (t.host, t.port, t.mode, t.username, t.password, t.timeout) == (
-        "mail.example.org", 2587, "starttls", "user@example.org", "p:ss", 3)
+        "mail.example.org",
+        2587,
+        "starttls",
+        "user@example.org",
+        "p:ss",
+        3,
+    )
     assert transports.from_url("smtp://relay").port == 25
     with pytest.raises(ValueError):
         transports.from_url("http://example.org")

@@ -103,8 +103,15 @@ def test_the_address_is_never_stored_in_clear(app, client):
 
 
 def test_unsubscribe_link_from_an_email_works_with_one_click_post(app, db, outbox):
-    queue(db, to="reader@example.com", subject="Reply", template="mail_opt_in", context={"confirm_url": "x"},
-          category="notification", dedupe_key="reply:1:1")
+    queue(
+        db,
+        to="reader@example.com",
+        subject="Reply",
+        template="mail_opt_in",
+        context={"confirm_url": "x"},
+        category="notification",
+        dedupe_key="reply:1:1",
+    )
     db.commit()
     (msg,) = outbox.to("reader@example.com")
     url = msg["List-Unsubscribe"].strip("<>")
@@ -142,8 +149,7 @@ def test_one_click_post_without_the_body_changes_nothing(app):
     assert not suppressed(app, "someone@example.com")
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-2] + ("AA" if t[-2:] != "AA" else "BB"), lambda t: "x" + t,
-                                    lambda t: "nonsense"])
+@pytest.mark.parametrize("mangle", [lambda t: t[:-2] + ("AA" if t[-2:] != "AA" else "BB"), lambda t: "x" + t, lambda t: "nonsense"])
 def test_tampered_token_gets_400_and_changes_nothing(app, mangle):
     path = unsub_path(app, "someone@example.com")
     token = path.rsplit("/", 1)[1]

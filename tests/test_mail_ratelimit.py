@@ -9,8 +9,7 @@ from tests.conftest import post_form
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-            "MAIL_FORM_RATE_LIMIT": "3 per hour"}
+    return {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", "MAIL_FORM_RATE_LIMIT": "3 per hour"}
 
 
 def test_opt_out_posts_are_limited_per_ip_but_the_form_still_loads(client):
@@ -18,8 +17,7 @@ def test_opt_out_posts_are_limited_per_ip_but_the_form_still_loads(client):
         assert post_form(client, "/opt-out", {"email": f"p{n}@example.com"}).status_code == 200
     assert post_form(client, "/opt-out", {"email": "p9@example.com"}).status_code == 429
     assert client.get("/opt-out").status_code == 200
-    other_ip = post_form(client, "/opt-out", {"email": "q@example.com"},
-                         environ_overrides={"REMOTE_ADDR": "192.0.2.7"})
+    other_ip = post_form(client, "/opt-out", {"email": "q@example.com"}, environ_overrides={"REMOTE_ADDR": "192.0.2.7"})
     assert other_ip.status_code == 200
 
 

@@ -30,8 +30,15 @@ def send(app, to: str, key: str, category: str = "notification") -> OutboundMess
     """Queue one message in a transaction of its own and commit (delivery follows the commit)."""
     with app.app_context():
         session = get_session()
-        message = queue(session, to=to, subject="A reply to your topic", template="mail_opt_in",
-                        context={"confirm_url": f"{LONG_SITE}/somewhere"}, category=category, dedupe_key=key)
+        message = queue(
+            session,
+            to=to,
+            subject="A reply to your topic",
+            template="mail_opt_in",
+            context={"confirm_url": f"{LONG_SITE}/somewhere"},
+            category=category,
+            dedupe_key=key,
+        )
         session.commit()
         return message
 
@@ -39,9 +46,10 @@ def send(app, to: str, key: str, category: str = "notification") -> OutboundMess
 def waiting(app) -> int:
     with app.app_context():
         return get_session().scalar(
-            select(func.count()).select_from(OutboundMessage).where(OutboundMessage.sent_at.is_(None),
-                                                                    OutboundMessage.cancelled_at.is_(None),
-                                                                    OutboundMessage.failed_at.is_(None)))
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(OutboundMessage.sent_at.is_(None), OutboundMessage.cancelled_at.is_(None), OutboundMessage.failed_at.is_(None))
+        )
 
 
 def test_message_arrives_with_unsubscribe_headers_and_body_link(app, smtp_server):
@@ -145,8 +153,15 @@ def test_the_same_event_never_produces_two_messages(app, smtp_server):
 def test_a_rolled_back_transaction_sends_nothing(app, smtp_server):
     with app.app_context():
         session = get_session()
-        queue(session, to="reader@example.com", subject="s", template="mail_opt_in", context={"confirm_url": "x"},
-              category="notification", dedupe_key="reply:8:1")
+        queue(
+            session,
+            to="reader@example.com",
+            subject="s",
+            template="mail_opt_in",
+            context={"confirm_url": "x"},
+            category="notification",
+            dedupe_key="reply:8:1",
+        )
         session.rollback()
         session.commit()
     assert smtp_server.received == []
@@ -250,14 +265,28 @@ def test_racing_transactions_queue_one_message_and_both_commit(app, db_backend, 
     first, second = maker(), maker()
     results = {}
     with app.app_context():
-        results["first"] = queue(first, to="r@example.com", subject="s", template="mail_opt_in",
-                                 context={"confirm_url": "x"}, category="notification", dedupe_key="race:1")
+        results["first"] = queue(
+            first,
+            to="r@example.com",
+            subject="s",
+            template="mail_opt_in",
+            context={"confirm_url": "x"},
+            category="notification",
+            dedupe_key="race:1",
+        )
 
         def other():
             with app.app_context():
                 second.add(User(email="bystander@example.com", display_name="Bystander", password_hash="x"))
-                results["second"] = queue(second, to="r@example.com", subject="s", template="mail_opt_in",
-                                          context={"confirm_url": "x"}, category="notification", dedupe_key="race:1")
+                results["second"] = queue(
+                    second,
+                    to="r@example.com",
+                    subject="s",
+                    template="mail_opt_in",
+                    context={"confirm_url": "x"},
+                    category="notification",
+                    dedupe_key="race:1",
+                )
                 second.commit()
 
         thread = threading.Thread(target=other)

@@ -11,15 +11,26 @@ from ldnsite.mail.models import OutboundMessage
 
 @pytest.fixture
 def app_config(app_config, tls_smtp_server):
-    return {**app_config, "MAIL_URL": f"smtp+starttls://mailer:s3cret%3Apass@127.0.0.1:{tls_smtp_server.port}",
-            "MAIL_CA_FILE": str(tls_smtp_server.cert), "MAIL_TIMEOUT": 5}
+    return {
+        **app_config,
+        "MAIL_URL": f"smtp+starttls://mailer:s3cret%3Apass@127.0.0.1:{tls_smtp_server.port}",
+        "MAIL_CA_FILE": str(tls_smtp_server.cert),
+        "MAIL_TIMEOUT": 5,
+    }
 
 
 def send(app, key: str) -> None:
     with app.app_context():
         session = get_session()
-        queue(session, to="reader@example.com", subject="Hello", template="mail_opt_in",
-              context={"confirm_url": "https://example.org/x"}, category="notification", dedupe_key=key)
+        queue(
+            session,
+            to="reader@example.com",
+            subject="Hello",
+            template="mail_opt_in",
+            context={"confirm_url": "https://example.org/x"},
+            category="notification",
+            dedupe_key=key,
+        )
         session.commit()
 
 

@@ -110,8 +110,15 @@ def test_message_id_is_the_same_on_a_retry_after_the_relay_dropped_the_connectio
 
     app.config.update(**smtp_config(smtp_server))
     app.config["MAIL_DELIVER_ON_COMMIT"] = False
-    queue(db, to="reader@example.com", subject="A reply", template="mail_opt_in",
-          context={"confirm_url": "http://localhost/x"}, category="notification", dedupe_key="reply:1:1")
+    queue(
+        db,
+        to="reader@example.com",
+        subject="A reply",
+        template="mail_opt_in",
+        context={"confirm_url": "http://localhost/x"},
+        category="notification",
+        dedupe_key="reply:1:1",
+    )
     db.commit()
 
     sink = smtp_server._controller.handler

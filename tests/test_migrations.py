@@ -60,8 +60,7 @@ def migrations_copy(tmp_path):
 @pytest.fixture
 def a_new_model():
     """A table the models gain, as a developer's change would add one; removed again afterwards."""
-    table = Table("test_notes", Base.metadata, Column("id", Integer, primary_key=True),
-                  Column("body", String(200), nullable=False))
+    table = Table("test_notes", Base.metadata, Column("id", Integer, primary_key=True), Column("body", String(200), nullable=False))
     yield table
     Base.metadata.remove(table)
 
@@ -95,8 +94,7 @@ def test_db_revision_writes_the_next_numbered_migration_from_the_models(bare_app
 
 
 def test_db_revision_with_no_model_change_writes_an_empty_migration(bare_app, migrations_copy):
-    result = bare_app.test_cli_runner().invoke(args=["db", "revision", "-m", "nothing", "--directory",
-                                                     str(migrations_copy)])
+    result = bare_app.test_cli_runner().invoke(args=["db", "revision", "-m", "nothing", "--directory", str(migrations_copy)])
     assert result.exit_code == 0, result.output
     following = _numbers()[1]
     text = (migrations_copy / "versions" / f"{following}_nothing.py").read_text()

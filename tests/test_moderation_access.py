@@ -78,9 +78,19 @@ def test_a_post_without_a_csrf_token_is_refused(mod_client, board, member):
     assert board.log() == []
 
 
-@pytest.mark.parametrize("url", ["/moderation/p/999/remove", "/moderation/p/999/approve", "/moderation/p/999/restore",
-                                 "/moderation/p/999/dismiss", "/moderation/t/999/lock", "/moderation/t/999/unlock",
-                                 "/moderation/u/999/suspend", "/moderation/u/999/lift"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/moderation/p/999/remove",
+        "/moderation/p/999/approve",
+        "/moderation/p/999/restore",
+        "/moderation/p/999/dismiss",
+        "/moderation/t/999/lock",
+        "/moderation/t/999/unlock",
+        "/moderation/u/999/suspend",
+        "/moderation/u/999/lift",
+    ],
+)
 def test_unknown_ids_are_404(mod_client, url):
     assert mod_client.post(url, data={"csrf_token": token(mod_client), "reason": "Off-topic", "period": "1"}).status_code == 404
 

@@ -144,13 +144,19 @@ def test_moderation_pages_in_dark_mode_and_at_320_px(page, live_server, board, m
     sign_in_by_keyboard(page, live_server)
     page.goto(live_server + f"/moderation/t/{topic_id}/lock")  # GET is not allowed: an action is a POST
     assert page.locator("h1").inner_text() == "That action is not allowed here"
-    urls = ["/moderation/", f"/moderation/p/{reported}/remove", "/moderation/log", f"/moderation/u/{member.id}",
-            "/moderation/users", f"/forum/t/{topic_id}"]
+    urls = [
+        "/moderation/",
+        f"/moderation/p/{reported}/remove",
+        "/moderation/log",
+        f"/moderation/u/{member.id}",
+        "/moderation/users",
+        f"/forum/t/{topic_id}",
+    ]
     page.emulate_media(color_scheme="dark")
     for url in urls:
         page.goto(live_server + url)
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        assert sum(int(x) for x in background[background.index("(") + 1:-1].split(",")[:3]) < 3 * 128
+        assert sum(int(x) for x in background[background.index("(") + 1 : -1].split(",")[:3]) < 3 * 128
         assert_axe_clean(page)
     page.set_viewport_size({"width": 320, "height": 640})
     for url in urls:
@@ -159,8 +165,7 @@ def test_moderation_pages_in_dark_mode_and_at_320_px(page, live_server, board, m
         assert width <= 320, f"{url} scrolls sideways: {width}px wide"
 
 
-def test_an_urgent_post_comes_first_and_is_dealt_with_by_keyboard(page, live_server, board, member, moderator, make_user,
-                                                                  app):
+def test_an_urgent_post_comes_first_and_is_dealt_with_by_keyboard(page, live_server, board, member, moderator, make_user, app):
     from ldnsite.db import get_session, utcnow
     from ldnsite.forum.models import Post
 

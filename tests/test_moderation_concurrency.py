@@ -56,8 +56,13 @@ def test_two_moderators_remove_the_same_post(two_moderators, board, member):
     topic_id, _ = board.topic(member)
     for _ in range(ROUNDS):
         reply = board.reply(topic_id, member)
-        pages = race(two_moderators, [(f"/moderation/p/{reply}/remove", {"reason": "Off-topic"}),
-                                      (f"/moderation/p/{reply}/remove", {"reason": "Spam or advertising"})])
+        pages = race(
+            two_moderators,
+            [
+                (f"/moderation/p/{reply}/remove", {"reason": "Off-topic"}),
+                (f"/moderation/p/{reply}/remove", {"reason": "Spam or advertising"}),
+            ],
+        )
         won = [p for p in pages if "Post removed." in p]
         lost = [p for p in pages if "already removed" in p]
         assert len(won) == 1 and len(lost) == 1
@@ -106,8 +111,13 @@ def test_approve_and_remove_at_once_agree_with_the_log(two_moderators, board, me
 
 
 def test_two_moderators_suspend_the_same_member(app, two_moderators, member, board):
-    pages = race(two_moderators, [(f"/moderation/u/{member.id}/suspend", {"reason": "First", "period": "1"}),
-                                  (f"/moderation/u/{member.id}/suspend", {"reason": "Second", "period": "7"})])
+    pages = race(
+        two_moderators,
+        [
+            (f"/moderation/u/{member.id}/suspend", {"reason": "First", "period": "1"}),
+            (f"/moderation/u/{member.id}/suspend", {"reason": "Second", "period": "7"}),
+        ],
+    )
     assert sum("is suspended (" in p for p in pages) == 1
     assert sum("already suspended" in p for p in pages) == 1
     from ldnsite.accounts.models import Suspension

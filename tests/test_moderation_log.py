@@ -21,8 +21,12 @@ def two_moderators_acted(app, board, member, moderator, make_user):
     sign_in(maya, moderator)
     sign_in(omar, other)
     topics = [board.topic(member, title=f"Topic {i}")[0] for i in range(3)]
-    for client, url in [(maya, f"/moderation/t/{topics[0]}/lock"), (maya, f"/moderation/t/{topics[1]}/lock"),
-                        (omar, f"/moderation/t/{topics[2]}/lock"), (omar, f"/moderation/t/{topics[2]}/unlock")]:
+    for client, url in [
+        (maya, f"/moderation/t/{topics[0]}/lock"),
+        (maya, f"/moderation/t/{topics[1]}/lock"),
+        (omar, f"/moderation/t/{topics[2]}/lock"),
+        (omar, f"/moderation/t/{topics[2]}/unlock"),
+    ]:
         assert client.post(url, data={"csrf_token": token(client)}).status_code == 303
     return other
 
@@ -30,7 +34,7 @@ def two_moderators_acted(app, board, member, moderator, make_user):
 def test_log_lists_every_action_newest_first(mod_client, two_moderators_acted):
     html = mod_client.get("/moderation/log").get_data(as_text=True)
     assert "4 entries" in html
-    table = html[html.index("<tbody>"):]
+    table = html[html.index("<tbody>") :]
     assert table.index("Unlocked topic") < table.index("Locked topic")
     assert "Maya Moderator" in html and "Omar Moderator" in html
     assert "Topic “Topic 0”" in html
@@ -46,9 +50,14 @@ def test_filter_by_moderator_and_action(mod_client, moderator, two_moderators_ac
     assert "0 entries match the filter" in both
 
 
-@pytest.mark.parametrize(("query", "message"), [("moderator=abc", "Choose a moderator from the list"),
-                                                ("moderator=99999", "Choose a moderator from the list"),
-                                                ("action=delete_everything", "Choose an action from the list")])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("moderator=abc", "Choose a moderator from the list"),
+        ("moderator=99999", "Choose a moderator from the list"),
+        ("action=delete_everything", "Choose an action from the list"),
+    ],
+)
 def test_invalid_filters_get_a_clear_400(mod_client, two_moderators_acted, query, message):
     response = mod_client.get(f"/moderation/log?{query}")
     assert response.status_code == 400

@@ -103,11 +103,14 @@ def test_indefinite_suspension(app, mod_client, member):
         assert is_suspended(get_session(), member.id)
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"reason": "", "period": "7"}, "Give a reason for the suspension"),
-    ({"reason": "   ", "period": "7"}, "Give a reason for the suspension"),
-    ({"reason": "Spam", "period": "forever"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"reason": "", "period": "7"}, "Give a reason for the suspension"),
+        ({"reason": "   ", "period": "7"}, "Give a reason for the suspension"),
+        ({"reason": "Spam", "period": "forever"}, "Not a valid choice"),
+    ],
+)
 def test_suspend_with_bad_input_is_refused_and_changes_nothing(mod_client, member, board, data, message):
     response = mod_client.post(f"/moderation/u/{member.id}/suspend", data={"csrf_token": token(mod_client), **data})
     assert response.status_code == 422

@@ -32,8 +32,8 @@ def test_removing_a_first_post_warns_that_the_topic_goes_too(mod_client, board, 
     assert "This is the first post of the topic “Brain fog”: removing it removes the whole topic, with its 2 replies" in page
     assert "Remove the post and its topic" in page
     queue = text(mod_client.get("/moderation/"))
-    item = queue[queue.index(f'id="item-{first}"'):]
-    item = item[:item.index("</li>")]
+    item = queue[queue.index(f'id="item-{first}"') :]
+    item = item[: item.index("</li>")]
     assert "This post starts the topic “Brain fog”: removing it removes the whole topic and its replies" in item
 
 
@@ -49,5 +49,5 @@ def test_topic_page_controls_name_the_author_and_time_not_a_number(mod_client, b
     page = text(mod_client.get(f"/forum/t/{topic_id}"))
     when = board.post(first).created_at.strftime("%-d %B %Y, %H:%M")
     assert f'aria-label="Moderation for the post by Sam Member from {when}"' in page
-    assert f"Remove<span class=\"visually-hidden\"> the post by Sam Member from {when}</span>" in page
+    assert f'Remove<span class="visually-hidden"> the post by Sam Member from {when}</span>' in page
     assert not re.search(r'visually-hidden"> post \d+<', page)

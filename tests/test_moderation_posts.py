@@ -180,8 +180,7 @@ def test_a_reason_sent_as_free_text_is_kept_as_given(mod_client, board, member):
     assert board.post(reply).removal_reason == "Selling supplements"
 
 
-def test_the_author_of_a_removed_topic_sees_why_and_can_do_nothing_more(app, mod_client, board, member, member_client,
-                                                                          make_user):
+def test_the_author_of_a_removed_topic_sees_why_and_can_do_nothing_more(app, mod_client, board, member, member_client, make_user):
     from tests.conftest import sign_in
 
     other = make_user("other@example.com", "Olly Other")
@@ -250,7 +249,9 @@ def test_restore_reverses_a_removal_exactly(mod_client, board, member):
     assert f'id="item-{held}"' in mod_client.get("/moderation/").get_data(as_text=True)
     entries = board.log(action="restore")
     assert [(e.target_id, e.previous_state, e.new_state) for e in entries] == [
-        (reply, "removed", "published"), (held, "removed", "pending")]
+        (reply, "removed", "published"),
+        (held, "removed", "pending"),
+    ]
 
 
 def test_restoring_a_post_that_is_not_removed_changes_nothing(mod_client, board, member):
@@ -284,8 +285,9 @@ def test_dismiss_resolves_open_reports_and_keeps_the_post(app, mod_client, board
 def test_after_an_action_the_moderator_goes_back_where_they_were(mod_client, board, member):
     topic_id, _ = board.topic(member)
     held = board.reply(topic_id, member, status="pending")
-    response = mod_client.post(f"/moderation/p/{held}/approve",
-                               data={"csrf_token": token(mod_client), "next": f"/forum/t/{topic_id}#post-{held}"})
+    response = mod_client.post(
+        f"/moderation/p/{held}/approve", data={"csrf_token": token(mod_client), "next": f"/forum/t/{topic_id}#post-{held}"}
+    )
     assert response.status_code == 303 and response.headers["Location"] == f"/forum/t/{topic_id}#post-{held}"
     other = board.reply(topic_id, member, status="pending")
     evil = mod_client.post(f"/moderation/p/{other}/approve", data={"csrf_token": token(mod_client), "next": "//evil.example/"})

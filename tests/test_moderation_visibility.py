@@ -53,8 +53,9 @@ def conversation(app, board, make_user):
 
 
 def remove(client, post_id: int, reason: str, detail: str = ""):
-    return client.post(f"/moderation/p/{post_id}/remove", data={"csrf_token": token(client), "reason": reason, "detail": detail},
-                       follow_redirects=True)
+    return client.post(
+        f"/moderation/p/{post_id}/remove", data={"csrf_token": token(client), "reason": reason, "detail": detail}, follow_redirects=True
+    )
 
 
 def search_urls(client, q: str) -> list[str]:

@@ -19,8 +19,11 @@ def text(response) -> str:
 
 
 def add_word(mod_client, phrase: str, action: str, message: str = ""):
-    return mod_client.post("/moderation/words", data={"csrf_token": token(mod_client), "phrase": phrase, "action": action,
-                                                      "message": message}, follow_redirects=True)
+    return mod_client.post(
+        "/moderation/words",
+        data={"csrf_token": token(mod_client), "phrase": phrase, "action": action, "message": message},
+        follow_redirects=True,
+    )
 
 
 def latest(app, model):
@@ -57,21 +60,25 @@ def test_moderators_add_and_remove_watched_words_and_each_change_is_logged(mod_c
     log_page = text(mod_client.get("/moderation/log"))
     assert "Added watched word" in log_page and "cheap ldn" in log_page
 
-    removed = mod_client.post(f"/moderation/words/{added[0].target_id}/remove", data={"csrf_token": token(mod_client)},
-                              follow_redirects=True)
+    removed = mod_client.post(
+        f"/moderation/words/{added[0].target_id}/remove", data={"csrf_token": token(mod_client)}, follow_redirects=True
+    )
     assert "“cheap ldn” is no longer watched." in text(removed)
     assert "<td>cheap ldn</td>" not in text(removed)
     assert len(board.log(action="remove_watched_word")) == 1
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"phrase": "", "action": "hold"}, "Enter a word or phrase to watch"),
-    ({"phrase": "!!!", "action": "hold"}, "at least one letter or number"),
-    ({"phrase": "spam", "action": ""}, "Choose what happens when a post uses it"),
-    ({"phrase": "spam", "action": "delete"}, "Choose what happens when a post uses it"),
-    ({"phrase": "spam", "action": "refuse", "message": " "}, "because you chose Refuse"),
-    ({"phrase": "x" * 101, "action": "hold"}, "100 characters or fewer"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"phrase": "", "action": "hold"}, "Enter a word or phrase to watch"),
+        ({"phrase": "!!!", "action": "hold"}, "at least one letter or number"),
+        ({"phrase": "spam", "action": ""}, "Choose what happens when a post uses it"),
+        ({"phrase": "spam", "action": "delete"}, "Choose what happens when a post uses it"),
+        ({"phrase": "spam", "action": "refuse", "message": " "}, "because you chose Refuse"),
+        ({"phrase": "x" * 101, "action": "hold"}, "100 characters or fewer"),
+    ],
+)
 def test_bad_watched_words_are_refused_and_nothing_changes(mod_client, board, data, message):
     response = mod_client.post("/moderation/words", data={"csrf_token": token(mod_client), **data})
     assert response.status_code == 422

@@ -67,15 +67,25 @@ def test_the_one_pass_analyzer_gives_the_tokens_of_whooshs_own_filter_chain():
     texts = [
         "Can LDN help me sleep? ME is not me; I took 4.5mg (4,5 mg) at night.",
         "Write to contact@ldn-guide.example about Sjögren's, naïve café dosing and the dose-finding studies.",
-        "the the a of", "", "Hashimoto's thyroiditis: TSH 2.5, T4 12 and pregabalin/Lyrica 75 mg twice daily.",
+        "the the a of",
+        "",
+        "Hashimoto's thyroiditis: TSH 2.5, T4 12 and pregabalin/Lyrica 75 mg twice daily.",
         "Über fibromyalgie — crème brûlée, ÉLAN; ME/CFS (myalgic encephalomyelitis) and brain-fog!",
     ]
-    options = [{}, {"positions": True}, {"chars": True, "positions": True}, {"removestops": False, "positions": True},
-               {"positions": True, "start_pos": 5, "chars": True, "start_char": 10}, {"mode": "query"}]
+    options = [
+        {},
+        {"positions": True},
+        {"chars": True, "positions": True},
+        {"removestops": False, "positions": True},
+        {"positions": True, "start_pos": 5, "chars": True, "start_char": 10},
+        {"mode": "query"},
+    ]
 
     def stream(analyzer, text, kwargs):
-        return [(t.text, t.stopped, getattr(t, "pos", None), getattr(t, "startchar", None), getattr(t, "endchar", None))
-                for t in analyzer(text, **kwargs)]
+        return [
+            (t.text, t.stopped, getattr(t, "pos", None), getattr(t, "startchar", None), getattr(t, "endchar", None))
+            for t in analyzer(text, **kwargs)
+        ]
 
     for name in ours:
         for text in texts:

@@ -140,8 +140,7 @@ def test_a_change_rolled_back_leaves_no_search_row(app_config, postgres_only):
     pg.extensions["db_engine"].dispose()
 
 
-def test_a_process_killed_right_after_commit_has_already_made_its_post_searchable(app_config, run_node,
-                                                                                  postgres_only):
+def test_a_process_killed_right_after_commit_has_already_made_its_post_searchable(app_config, run_node, postgres_only):
     pg = pg_app(app_config)
     assert ask(pg, "warm-up").status_code == 200
     node = run_node("die-after-commit", "pangolin", SEARCH_BACKEND="postgres")
@@ -206,16 +205,22 @@ def test_two_nodes_on_one_database_see_each_others_posts_and_removals_at_once(ap
     from ldnsite.accounts.models import User
     from tests.gunicorn_process import flask, gunicorn, site_env
 
-    env = site_env(tmp_path, FLASK_DATABASE_URL=_schema_url(app_config), FLASK_SEARCH_BACKEND="postgres",
-                   FLASK_INDEX_DIR=str(tmp_path / "no-index"))
+    env = site_env(
+        tmp_path, FLASK_DATABASE_URL=_schema_url(app_config), FLASK_SEARCH_BACKEND="postgres", FLASK_INDEX_DIR=str(tmp_path / "no-index")
+    )
     flask(env, "db", "upgrade")
     setup = create_app({**app_config, "SEARCH_BACKEND": "postgres"})
     with setup.app_context():
         from ldnsite.forum.models import Post, Topic
 
         session = get_session()
-        member = User(email="member@example.com", display_name="Member", role="member", verified_at=utcnow(),
-                      password_hash=generate_password_hash("correct horse battery"))
+        member = User(
+            email="member@example.com",
+            display_name="Member",
+            role="member",
+            verified_at=utcnow(),
+            password_hash=generate_password_hash("correct horse battery"),
+        )
         session.add(member)
         session.flush()
         # Approved posts already, so the member's new posts are published at once (not held for a moderator).
@@ -230,11 +235,11 @@ def test_two_nodes_on_one_database_see_each_others_posts_and_removals_at_once(ap
 
     with gunicorn(env, workers=1) as node_a, gunicorn(env, workers=1) as node_b:
         writer = node_a.client()
-        status, _, _ = writer.submit("/account/login", {"email": "member@example.com",
-                                                        "password": "correct horse battery"})
+        status, _, _ = writer.submit("/account/login", {"email": "member@example.com", "password": "correct horse battery"})
         assert status in (302, 303), node_a.log_text()
-        status, headers, _ = writer.submit("/forum/new", {"title": "Bilby sleep question",
-                                                           "body": "Has anyone tried LDN for bilby dreams?"})
+        status, headers, _ = writer.submit(
+            "/forum/new", {"title": "Bilby sleep question", "body": "Has anyone tried LDN for bilby dreams?"}
+        )
         assert status in (302, 303), node_a.log_text()
         topic_path = urllib.parse.urlsplit(headers["Location"]).path
 

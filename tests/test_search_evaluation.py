@@ -31,11 +31,19 @@ def corpus(request):
     database, schema = {"DATABASE_URL": f"sqlite:///{folder / 'eval.db'}"}, None
     if request.param == "postgres":
         schema, database = postgres_schema()
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test", **database, "SEARCH_BACKEND": request.param,
-        "INDEX_DIR": str(folder / "index"), "SEARCH_INDEX_ON_COMMIT": False, "SEARCH_SYNC_INTERVAL": 0,
-        "RATELIMIT_ENABLED": False, "MAIL_URL": f"file:{folder / 'outbox'}",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            **database,
+            "SEARCH_BACKEND": request.param,
+            "INDEX_DIR": str(folder / "index"),
+            "SEARCH_INDEX_ON_COMMIT": False,
+            "SEARCH_SYNC_INTERVAL": 0,
+            "RATELIMIT_ENABLED": False,
+            "MAIL_URL": f"file:{folder / 'outbox'}",
+        }
+    )
     Base.metadata.create_all(app.extensions["db_engine"])
     if schema:
         from ldnsite.search import pg_tables
@@ -45,8 +53,9 @@ def corpus(request):
     for n in range(MISSPELT_TITLES):  # a misspelling several readers made, in titles
         tid = len(forum.topics) + 1
         when = NOW - timedelta(days=n * 30)
-        forum.topics.append({"id": tid, "title": f"Fibromialgia question {n}", "status": "published",
-                             "created_at": when, "last_activity_at": when})
+        forum.topics.append(
+            {"id": tid, "title": f"Fibromialgia question {n}", "status": "published", "created_at": when, "last_activity_at": when}
+        )
         forum._post(tid, "Does anyone else get this with fibromialgia?", "published", when)
     load(forum, app.extensions["db_engine"])
     with app.app_context():
@@ -73,8 +82,7 @@ def postgres_schema() -> tuple[str, dict]:
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     admin.dispose()
-    return schema, {"DATABASE_URL": PG_URL,
-                    "DATABASE_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}}}
+    return schema, {"DATABASE_URL": PG_URL, "DATABASE_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}}}
 
 
 def drop_schema(schema: str) -> None:
@@ -216,7 +224,6 @@ def test_a_page_typed_past_the_end_shows_the_last_page(ask):
     assert last["page"] == last["pages"] and last["results"]
 
 
-
 def test_postgres_ranks_only_rows_that_can_win_with_the_same_results(corpus, monkeypatch):
     """The PostgreSQL engine skips rows too long to reach the page (pg_engine.py): readers get the same pages.
 
@@ -232,9 +239,12 @@ def test_postgres_ranks_only_rows_that_can_win_with_the_same_results(corpus, mon
 
     def results() -> list:
         with app.app_context():
-            return [(q.text, page, outcome.total, outcome.full, [(h.kind, h.ref) for h in outcome.hits])
-                    for q in QUERIES for page in (1, 2, 3)
-                    for outcome in [service.search(q.text, kind=q.kind, page=page)]]
+            return [
+                (q.text, page, outcome.total, outcome.full, [(h.kind, h.ref) for h in outcome.hits])
+                for q in QUERIES
+                for page in (1, 2, 3)
+                for outcome in [service.search(q.text, kind=q.kind, page=page)]
+            ]
 
     monkeypatch.setattr(pg_engine, "BOUND_FROM", 0)
     bounded = results()

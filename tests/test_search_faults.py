@@ -27,8 +27,7 @@ BOUND = 120  # seconds: how long a failing test may take, never a measurement
 
 @pytest.fixture
 def app_config(app_config, small_site):
-    return {**app_config, "CONTENT_DIR": str(small_site), "SEARCH_REQUEST_WAITS_FOR_BUILD": False,
-            "SEARCH_SYNC_INTERVAL": 0.001}
+    return {**app_config, "CONTENT_DIR": str(small_site), "SEARCH_REQUEST_WAITS_FOR_BUILD": False, "SEARCH_SYNC_INTERVAL": 0.001}
 
 
 def cli(app, *args: str):
@@ -46,8 +45,7 @@ def wait_for_repair(app) -> None:
         assert not thread.is_alive()
 
 
-def test_a_search_without_index_answers_503_at_once_while_one_background_rebuild_restores_it(app, client,
-                                                                                               forum_post):
+def test_a_search_without_index_answers_503_at_once_while_one_background_rebuild_restores_it(app, client, forum_post):
     store = indexer(app).store
     with store.rebuild_lock():  # a rebuild is running in another process
         response = client.get("/search", query_string={"q": "zorblax"})
@@ -131,8 +129,9 @@ with app.app_context():
 def test_a_killed_rebuild_leaves_folders_that_status_shows_and_the_next_build_removes(app, app_config, client):
     assert cli(app, "ensure").exit_code == 0
     live = indexer(app).store.live().name
-    proc = subprocess.run([sys.executable, "-c", KILLED_REBUILD, json.dumps(app_config)], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=BOUND)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_REBUILD, json.dumps(app_config)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=BOUND
+    )
     assert proc.returncode == -signal.SIGKILL
     leftovers = [p.name for p in indexer(app).store.root.glob("gen-*") if p.name != live]
     assert len(leftovers) == 1
@@ -141,8 +140,9 @@ def test_a_killed_rebuild_leaves_folders_that_status_shows_and_the_next_build_re
     assert f"removed unfinished {leftovers[0]}" in result.output
     assert [p.name for p in indexer(app).store.root.glob("gen-*")] == [live]
     # and a rebuild removes them too
-    subprocess.run([sys.executable, "-c", KILLED_REBUILD, json.dumps(app_config)], cwd=ROOT,
-                   env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=BOUND)
+    subprocess.run(
+        [sys.executable, "-c", KILLED_REBUILD, json.dumps(app_config)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=BOUND
+    )
     assert cli(app, "rebuild").exit_code == 0
     assert len(list(indexer(app).store.root.glob("gen-*"))) == 2  # the new one and the one it replaced
 
@@ -177,8 +177,7 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-def test_a_full_disk_keeps_posts_waiting_cleans_up_and_recovers_when_space_returns(app, client, forum_post,
-                                                                                    small_disk, caplog):
+def test_a_full_disk_keeps_posts_waiting_cleans_up_and_recovers_when_space_returns(app, client, forum_post, small_disk, caplog):
     from ldnsite.search.storage import IndexStore
 
     ix = indexer(app)  # the same app, its index moved onto the small disk

@@ -87,7 +87,7 @@ def test_control_characters_are_removed_before_searching(search_json):
 
 
 def test_a_misspelling_next_to_a_stop_word_is_not_corrected_into_it(client):
-    """"taan" is one letter from "than", a stop word: correcting to it left nothing to search and failed with a 500."""
+    """ "taan" is one letter from "than", a stop word: correcting to it left nothing to search and failed with a 500."""
     for query in ("taan", "TAAN", "thna", "tahn"):
         response = client.get("/search", query_string={"q": query, "format": "json"})
         assert response.status_code == 200, query

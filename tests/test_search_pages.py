@@ -68,8 +68,7 @@ def test_bad_page_numbers_are_clamped(search_json, page):
 
 def test_pagination_pages_through_forum_results(client, forum_post, search_json):
     start = utcnow() - timedelta(days=30)
-    refs = [forum_post(f"Quokka number {n} says hello.", title=f"Quokka topic {n}", at=start + timedelta(hours=n))
-            for n in range(23)]
+    refs = [forum_post(f"Quokka number {n} says hello.", title=f"Quokka topic {n}", at=start + timedelta(hours=n)) for n in range(23)]
     first = search_json("quokka")
     assert first["total"] == 23 and first["pages"] == 3 and len(first["results"]) == 10
     third = search_json("quokka", page=3)

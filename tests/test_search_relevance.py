@@ -19,20 +19,22 @@ pytestmark = [pytest.mark.read_only_index, pytest.mark.both_engines]
 ME_CFS = "/conditions/me-cfs"
 
 
-@pytest.mark.parametrize("query", ["ldn", "LDN", "low dose naltrexone", "low-dose naltrexone", "naltrexon",
-                                   "naltrexone fibromyalgia"])
+@pytest.mark.parametrize("query", ["ldn", "LDN", "low dose naltrexone", "low-dose naltrexone", "naltrexon", "naltrexone fibromyalgia"])
 def test_ldn_queries_put_the_ldn_article_first(search_json, query):
     assert urls(search_json(query))[0] == LDN
 
 
-@pytest.mark.parametrize(("brand", "generic"), [
-    ("Lyrica", "/treatments/pregabalin"),
-    ("Cymbalta", "/treatments/duloxetine"),
-    ("Savella", "/treatments/milnacipran"),
-    ("Elavil", "/treatments/amitriptyline"),
-    ("Neurontin", "/treatments/gabapentin"),
-    ("lyrica", "/treatments/pregabalin"),
-])
+@pytest.mark.parametrize(
+    ("brand", "generic"),
+    [
+        ("Lyrica", "/treatments/pregabalin"),
+        ("Cymbalta", "/treatments/duloxetine"),
+        ("Savella", "/treatments/milnacipran"),
+        ("Elavil", "/treatments/amitriptyline"),
+        ("Neurontin", "/treatments/gabapentin"),
+        ("lyrica", "/treatments/pregabalin"),
+    ],
+)
 def test_brand_names_find_the_generic_page(search_json, brand, generic):
     assert urls(search_json(brand))[0] == generic
 
@@ -45,8 +47,9 @@ def test_tonmya_finds_the_page_about_cyclobenzaprine(search_json):
         assert found[0] == "/conditions/fibromyalgia"
 
 
-@pytest.mark.parametrize("query", ["CFS", "cfs", "ME", "ME/CFS", "me cfs", "chronic fatigue", "chronic fatigue syndrome",
-                                   "myalgic encephalomyelitis"])
+@pytest.mark.parametrize(
+    "query", ["CFS", "cfs", "ME", "ME/CFS", "me cfs", "chronic fatigue", "chronic fatigue syndrome", "myalgic encephalomyelitis"]
+)
 def test_me_cfs_words_find_the_me_cfs_page(search_json, query):
     assert urls(search_json(query))[0] == ME_CFS
 
@@ -109,8 +112,16 @@ def test_pages_filter_and_result_details(search_json):
     assert first["date"]
 
 
-@pytest.mark.parametrize("query", ["does ldn help fibromyalgia", "does ldn work", "how long does ldn take to work",
-                                   "low dose naltrexone for me", "can LDN help fibromyalgia"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "does ldn help fibromyalgia",
+        "does ldn work",
+        "how long does ldn take to work",
+        "low dose naltrexone for me",
+        "can LDN help fibromyalgia",
+    ],
+)
 def test_questions_find_the_ldn_article(search_json, query):
     result = search_json(query)
     assert urls(result)[0] == LDN
@@ -133,9 +144,10 @@ def test_gabapentin_finds_the_page_that_covers_it(search_json):
     assert urls(search_json("gabapentin"))[0] == expected
 
 
-@pytest.mark.parametrize(("query", "page"), [("cymbalta", "/treatments/duloxetine"),
-                                             ("lyrica weight gain", "/treatments/pregabalin"),
-                                             ('"4.5 mg"', LDN), ("4.5mg", LDN)])
+@pytest.mark.parametrize(
+    ("query", "page"),
+    [("cymbalta", "/treatments/duloxetine"), ("lyrica weight gain", "/treatments/pregabalin"), ('"4.5 mg"', LDN), ("4.5mg", LDN)],
+)
 def test_medicines_and_doses_as_readers_type_them(search_json, query, page):
     assert urls(search_json(query))[0] == page
 

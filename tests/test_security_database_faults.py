@@ -39,8 +39,7 @@ def post_count(app) -> int:
         return get_session().scalar(select(func.count(Post.id)))
 
 
-def test_a_write_that_times_out_on_the_sqlite_lock_answers_503_and_keeps_the_typed_text(app, client, make_member,
-                                                                                         make_topic, caplog):
+def test_a_write_that_times_out_on_the_sqlite_lock_answers_503_and_keeps_the_typed_text(app, client, make_member, make_topic, caplog):
     member = make_member()
     topic_id, _ = make_topic(member, title="Sleep on LDN")
     sign_in(client, member)
@@ -48,8 +47,9 @@ def test_a_write_that_times_out_on_the_sqlite_lock_answers_503_and_keeps_the_typ
     before = post_count(app)
     lock = WriteLock(app)
     try:
-        response = client.post(f"/forum/t/{topic_id}/reply",
-                                data={"csrf_token": token, "body": "My sleep got better in week three.", "website": ""})
+        response = client.post(
+            f"/forum/t/{topic_id}/reply", data={"csrf_token": token, "body": "My sleep got better in week three.", "website": ""}
+        )
     finally:
         lock.release()
     assert response.status_code == 503

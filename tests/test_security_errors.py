@@ -51,8 +51,7 @@ def assert_error_page(response, status: int, heading: str) -> str:
     # The site layout: skip link, header navigation, footer.
     for landmark in ('class="skip-link"', 'aria-label="Main"', 'class="site-footer"', '<main id="maincontent"'):
         assert landmark in html, landmark
-    for leak in ("Traceback", "File &#34;", 'File "', "werkzeug", "sqlalchemy", "RuntimeError", SECRET,
-                 "The CSRF token is missing"):
+    for leak in ("Traceback", "File &#34;", 'File "', "werkzeug", "sqlalchemy", "RuntimeError", SECRET, "The CSRF token is missing"):
         assert leak not in html, f"error page leaks {leak!r}"
     assert "Content-Security-Policy" in response.headers
     return html

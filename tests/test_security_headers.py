@@ -148,10 +148,13 @@ def test_behind_a_proxy_the_client_address_and_scheme_come_from_it(app_config):
 
 def test_every_parameterless_route_answers_with_the_security_headers(app, client):
     """Whatever a capability adds, its responses get the headers too (they come from one after_request)."""
-    urls = sorted({
-        rule.rule for rule in app.url_map.iter_rules()
-        if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith("/_test")
-    })
+    urls = sorted(
+        {
+            rule.rule
+            for rule in app.url_map.iter_rules()
+            if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith("/_test")
+        }
+    )
     assert len(urls) >= 10
     for url in urls:
         response = client.get(url)

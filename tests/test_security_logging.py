@@ -29,7 +29,8 @@ def app_config(app_config):
 def app(app):
     def fails_for_a_reader(token):
         logging.getLogger("ldnsite.mail.delivery").warning(
-            "relay refused %s for %s (reset link %s?token=%s)", ADDRESS, request.path, "/account/reset/abc", token)
+            "relay refused %s for %s (reset link %s?token=%s)", ADDRESS, request.path, "/account/reset/abc", token
+        )
         raise RuntimeError(f"refused <{ADDRESS}> while handling {token}")
 
     app.add_url_rule("/_test/unsubscribe/<token>", view_func=fails_for_a_reader)
@@ -64,8 +65,13 @@ def test_a_request_log_line_carries_the_request_id_and_no_address_or_token(app, 
 
 def test_each_request_gets_its_own_id_when_none_or_a_malformed_one_is_sent(client, log_output):
     ids = set()
-    for header in ({}, {"X-Request-Id": "short"}, {"X-Request-Id": "has spaces in it"}, {"X-Request-Id": "x" * 65},
-                   {"X-Request-Id": "me@example.com"}):
+    for header in (
+        {},
+        {"X-Request-Id": "short"},
+        {"X-Request-Id": "has spaces in it"},
+        {"X-Request-Id": "x" * 65},
+        {"X-Request-Id": "me@example.com"},
+    ):
         response = client.get("/_test/unsubscribe/abc", headers=header)
         request_id = response.headers["X-Request-Id"]
         assert re.fullmatch(r"[0-9a-f]{32}", request_id), header

@@ -46,8 +46,9 @@ def create_command(email: str, display_name: str, role: str, password_stdin: boo
     if validation.find_by_email(db, email) is not None:
         raise click.ClickException(f"An account with the email address {email} already exists")
     name = validation.clean_display_name(display_name)
-    problem = (validation.display_name_problem(db, name, staff=role != "member")
-               or passwords.password_problem(password, email=email, display_name=name))
+    problem = validation.display_name_problem(db, name, staff=role != "member") or passwords.password_problem(
+        password, email=email, display_name=name
+    )
     if problem:
         raise click.ClickException(problem)
     user = User(email=email, display_name=name, role=role, password_hash=passwords.hash_password(password), verified_at=utcnow())
@@ -79,13 +80,20 @@ def set_role_command(email: str, role: str) -> None:
 
 
 @users_cli.command("purge-unconfirmed")
-@click.option("--days", default=UNCONFIRMED_DAYS, show_default=True, type=click.IntRange(min=1),
-              help="Remove accounts created more than this many days ago and never confirmed.")
+@click.option(
+    "--days",
+    default=UNCONFIRMED_DAYS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Remove accounts created more than this many days ago and never confirmed.",
+)
 @with_appcontext
 def purge_unconfirmed_command(days: int) -> None:
     """Remove accounts whose email address was never confirmed (run daily; /privacy promises it)."""
     db = get_session()
     removed, anonymised = purge_unconfirmed(db, utcnow() - timedelta(days=days))
     db.commit()
-    click.echo(f"removed {removed} unconfirmed accounts older than {days} days"
-               + (f"; anonymised {anonymised} that a report refers to" if anonymised else ""))
+    click.echo(
+        f"removed {removed} unconfirmed accounts older than {days} days"
+        + (f"; anonymised {anonymised} that a report refers to" if anonymised else "")
+    )

@@ -39,13 +39,18 @@ def change_email():
         elif validation.find_by_email(db, new) is not None:
             form.email.errors = [TAKEN]
         elif mail_prefs.is_opted_out(db, new):
-            form.email.errors = ["That address is on our opt-out list, so we cannot send it the link. "
-                                 "Start emails again for it from the ‘Start emails again’ page first"]
+            form.email.errors = [
+                "That address is on our opt-out list, so we cannot send it the link. "
+                "Start emails again for it from the ‘Start emails again’ page first"
+            ]
         else:
             emails.send_email_change(db, current_user._get_current_object(), new)
             db.commit()
-            flash(f"We have sent a link to {new}. Open it within 48 hours to finish the change. "
-                  "Until then, keep signing in with your current address.", "success")
+            flash(
+                f"We have sent a link to {new}. Open it within 48 hours to finish the change. "
+                "Until then, keep signing in with your current address.",
+                "success",
+            )
             return redirect(url_for("accounts.settings"))
     form.current_password.data = ""
     return render_template("accounts/email.html", form=form), (422 if form.errors else 200)

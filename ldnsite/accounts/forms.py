@@ -30,8 +30,10 @@ class RegisterForm(EmailMixin, FlaskForm):
     email = StringField("Email address", validators=[DataRequired("Enter your email address"), EMAIL_LIMIT])
     display_name = StringField(
         "Display name",
-        validators=[DataRequired("Enter a display name"), Length(max=validation.DISPLAY_NAME_MAX,
-                    message=f"Your display name must be {validation.DISPLAY_NAME_MAX} characters or fewer")],
+        validators=[
+            DataRequired("Enter a display name"),
+            Length(max=validation.DISPLAY_NAME_MAX, message=f"Your display name must be {validation.DISPLAY_NAME_MAX} characters or fewer"),
+        ],
     )
     password = PasswordField("Create a password", validators=[DataRequired("Enter a password"), PASSWORD_LIMIT])
     # Honeypot: people never see or fill it; a bot that fills every field does.
@@ -88,8 +90,10 @@ class ChangeEmailForm(EmailMixin, FlaskForm):
 class DisplayNameForm(FlaskForm):
     display_name = StringField(
         "Display name",
-        validators=[DataRequired("Enter a display name"), Length(max=validation.DISPLAY_NAME_MAX,
-                    message=f"Your display name must be {validation.DISPLAY_NAME_MAX} characters or fewer")],
+        validators=[
+            DataRequired("Enter a display name"),
+            Length(max=validation.DISPLAY_NAME_MAX, message=f"Your display name must be {validation.DISPLAY_NAME_MAX} characters or fewer"),
+        ],
     )
     user_id: int | None = None
 

@@ -79,13 +79,21 @@ def remember_device(response, email: str) -> None:
     """Mark this browser as one the account's owner uses (a short hash of the address only)."""
     known = [h for h in _device_accounts() if h != _email_hash(email)[:32]]
     value = _device_serializer().dumps(([_email_hash(email)[:32], *known])[:DEVICE_ACCOUNTS])
-    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], path="/account/")
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        path="/account/",
+    )
 
 
 # The password, email and delete forms share one bucket per member.
-sensitive_check_limit = limiter.shared_limit(SENSITIVE_CHECK_PER_ACCOUNT, SENSITIVE_CHECK_SCOPE,
-                                             key_func=member_or_address_key, methods=["POST"])
+sensitive_check_limit = limiter.shared_limit(
+    SENSITIVE_CHECK_PER_ACCOUNT, SENSITIVE_CHECK_SCOPE, key_func=member_or_address_key, methods=["POST"]
+)
 
 
 def failed_request(response) -> bool:

@@ -27,7 +27,7 @@ def opt_back_in(session: Session, address: str) -> bool:
 
 
 def opt_out(session: Session, address: str) -> None:
-    """"Stop all emails": the address goes on the opt-out list and nothing still queued for it is sent."""
+    """ "Stop all emails": the address goes on the opt-out list and nothing still queued for it is sent."""
     from ldnsite.mail import mailer, suppression
 
     suppression.suppress(session, address)

@@ -51,8 +51,7 @@ def export_data(db, user: User) -> dict:
         data.update(source(db, user))
     suspensions = db.scalars(select(Suspension).where(Suspension.user_id == user.id).order_by(Suspension.id)).all()
     data["suspensions"] = [
-        {"reason": s.reason, "from": when(s.created_at), "until": when(s.ends_at), "lifted_at": when(s.lifted_at)}
-        for s in suspensions
+        {"reason": s.reason, "from": when(s.created_at), "until": when(s.ends_at), "lifted_at": when(s.lifted_at)} for s in suspensions
     ]
     data["mail_sent_to_you"] = _mail_sent(db, user)
     return data
@@ -60,12 +59,17 @@ def export_data(db, user: User) -> dict:
 
 def _mail_sent(db, user: User) -> list[dict]:
     """The mail sent (or still to be sent) to the member's address; cancelled mail never sent is left out."""
-    mail = db.scalars(select(OutboundMessage).where(OutboundMessage.to_addr == user.email, OutboundMessage.to_addr != "")
-                      .order_by(OutboundMessage.id)).all() if user.email else []
+    mail = (
+        db.scalars(
+            select(OutboundMessage).where(OutboundMessage.to_addr == user.email, OutboundMessage.to_addr != "").order_by(OutboundMessage.id)
+        ).all()
+        if user.email
+        else []
+    )
     return [
-        {"subject": m.subject, "kind": m.category, "queued_at": when(m.created_at), "sent_at": when(m.sent_at),
-         "text": m.text_body}
-        for m in mail if m.cancelled_at is None or m.sent_at is not None
+        {"subject": m.subject, "kind": m.category, "queued_at": when(m.created_at), "sent_at": when(m.sent_at), "text": m.text_body}
+        for m in mail
+        if m.cancelled_at is None or m.sent_at is not None
     ]
 
 
@@ -75,10 +79,14 @@ def export():
     data = export_data(get_session(), current_user)
     body = json.dumps({"exported_at": when(utcnow()), **data}, indent=2, ensure_ascii=False)
     filename = f"ldn-guide-my-data-{utcnow():%Y-%m-%d}.json"
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    })
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def delete_account(db, user: User) -> None:
@@ -104,9 +112,7 @@ def purge_unconfirmed(db, older_than: datetime) -> tuple[int, int]:
     anonymised). The caller commits.
     """
     removed = anonymised = 0
-    candidates = db.scalars(
-        select(User).where(User.verified_at.is_(None), User.deleted_at.is_(None), User.created_at < older_than)
-    ).all()
+    candidates = db.scalars(select(User).where(User.verified_at.is_(None), User.deleted_at.is_(None), User.created_at < older_than)).all()
     for user in candidates:
         try:
             with db.begin_nested():

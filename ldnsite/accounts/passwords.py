@@ -38,9 +38,7 @@ def password_problem(password: str, *, email: str | None = None, display_name: s
     if is_common(password):
         return "That password is too common and easy to guess. Choose a longer or less usual one, for example three random words"
     lowered = password.lower()
-    if (email and lowered in (email.lower(), email.split("@", 1)[0].lower())) or (
-        display_name and lowered == display_name.lower()
-    ):
+    if (email and lowered in (email.lower(), email.split("@", 1)[0].lower())) or (display_name and lowered == display_name.lower()):
         return "Your password must not be your email address or display name"
     return None
 

@@ -44,15 +44,14 @@ def notifications():
 @bp.post("/settings/email-opt-out")
 @login_required
 def email_opt_out():
-    """"Stop all emails": the address goes on the opt-out list and mail not yet sent to it is cancelled."""
+    """ "Stop all emails": the address goes on the opt-out list and mail not yet sent to it is cancelled."""
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
     db = get_session()
     mail_prefs.opt_out(db, current_user.email)
     db.commit()
-    flash("All emails from us are stopped. We will send this address nothing except password reset emails "
-          "you ask for yourself.", "success")
+    flash("All emails from us are stopped. We will send this address nothing except password reset emails you ask for yourself.", "success")
     return redirect(url_for("accounts.settings", _anchor="emails"))
 
 
@@ -128,4 +127,3 @@ def sign_out_everywhere():
     rotate_session()
     flash("You have been signed out on every device. Sign in again to go on.", "success")
     return redirect(url_for("accounts.login"))
-

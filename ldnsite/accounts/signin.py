@@ -36,10 +36,22 @@ def sign_in(user) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(limits.LOGIN_PER_IP, methods=["POST"])
-@limiter.limit(limits.LOGIN_PER_ACCOUNT_AND_IP, key_func=limits.submitted_email_and_ip_key, methods=["POST"],
-               deduct_when=limits.failed_request, exempt_when=limits.trusted_device, scope="login-account-ip")
-@limiter.limit(limits.LOGIN_PER_ACCOUNT, key_func=limits.submitted_email_key, methods=["POST"],
-               deduct_when=limits.failed_request, exempt_when=limits.trusted_device, scope="login-account")
+@limiter.limit(
+    limits.LOGIN_PER_ACCOUNT_AND_IP,
+    key_func=limits.submitted_email_and_ip_key,
+    methods=["POST"],
+    deduct_when=limits.failed_request,
+    exempt_when=limits.trusted_device,
+    scope="login-account-ip",
+)
+@limiter.limit(
+    limits.LOGIN_PER_ACCOUNT,
+    key_func=limits.submitted_email_key,
+    methods=["POST"],
+    deduct_when=limits.failed_request,
+    exempt_when=limits.trusted_device,
+    scope="login-account",
+)
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -57,8 +69,11 @@ def login():
         if user is not None and password_ok and user.is_active:
             sign_in(user)
             if user.verified_at is None:
-                flash("You are signed in. Confirm your email address with the link we sent you before you post. "
-                      "You can ask for a new link on your account page.", "warning")
+                flash(
+                    "You are signed in. Confirm your email address with the link we sent you before you post. "
+                    "You can ask for a new link on your account page.",
+                    "warning",
+                )
             else:
                 flash("You are signed in.", "success")
             response = redirect(safe_next(form.next.data) or DEFAULT_AFTER_LOGIN)

@@ -51,8 +51,7 @@ def clean_display_name(raw: str) -> str:
     return one_line(unicodedata.normalize("NFKC", raw or "")) or ""
 
 
-def display_name_problem(session: Session, name: str, *, exclude_user_id: int | None = None,
-                         staff: bool = False) -> str | None:
+def display_name_problem(session: Session, name: str, *, exclude_user_id: int | None = None, staff: bool = False) -> str | None:
     """The message to show for an unacceptable display name, or None. `name` is already cleaned.
 
     `staff`: an operator creating a moderator or admin account on the command line may give it a staff
@@ -71,8 +70,10 @@ def display_name_problem(session: Session, name: str, *, exclude_user_id: int | 
     if name.casefold() in RESERVED_NAMES:
         return "That display name is reserved. Choose another"
     if not staff and impersonates_staff(name):
-        return ("Your display name must not look like a moderator's, the team's or the site's name "
-                "(words such as moderator, admin, staff, team, official or LDN Guide). Choose another")
+        return (
+            "Your display name must not look like a moderator's, the team's or the site's name "
+            "(words such as moderator, admin, staff, team, official or LDN Guide). Choose another"
+        )
     query = select(User.id).where(User.display_name_key == name.casefold(), User.deleted_at.is_(None))
     if exclude_user_id is not None:
         query = query.where(User.id != exclude_user_id)

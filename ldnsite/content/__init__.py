@@ -17,9 +17,7 @@ CITE_SUP = re.compile(r'\s*<sup class="cite"[^>]*>.*?</sup>', re.S)
 def init_app(app: Flask) -> None:
     from ldnsite.content import check, routes, snapshot  # noqa: F401  (routes register on bp)
 
-    app.extensions["content"] = ContentStore(
-        Path(app.config["CONTENT_DIR"]), reload_interval=app.config["CONTENT_RELOAD_INTERVAL"]
-    )
+    app.extensions["content"] = ContentStore(Path(app.config["CONTENT_DIR"]), reload_interval=app.config["CONTENT_RELOAD_INTERVAL"])
     # Other capabilities add (url, lastmod) sources to the sitemap (hooks.SITEMAP_SOURCES) and items to the home page.
     app.register_blueprint(bp)
     snapshot.register(check.content_cli)

@@ -113,8 +113,9 @@ def _page_problems(page: Page, pages: dict[str, Page], resolves: Callable[[str],
         out.append(f"evidence_rating {page.evidence_rating!r} is not one of {', '.join(patterns.RATINGS)}")
     for row in page.evidence:
         if row.get("certainty") and row["certainty"] not in patterns.RATINGS:
-            out.append(f"evidence row {row.get('study', '?')!r}: certainty {row['certainty']!r} is not one of "
-                       + ", ".join(patterns.RATINGS))
+            out.append(
+                f"evidence row {row.get('study', '?')!r}: certainty {row['certainty']!r} is not one of " + ", ".join(patterns.RATINGS)
+            )
         missing = [k for k in EVIDENCE_KEYS if not row.get(k)]
         if missing:
             out.append(f"evidence row {row.get('study', '?')!r} is missing {', '.join(missing)}")
@@ -140,8 +141,10 @@ def check_command() -> None:
     """Validate front matter, page structure, references and internal links in site/; report reading levels."""
     content = current_app.extensions["content"]
     found = problems(content)
-    click.echo("Reading level (Flesch-Kincaid grade; at most 7 for the core text and 6 for the key facts"
-               f" on {'/'.join(readability.LIMITED_PATTERNS)} pages):")
+    click.echo(
+        "Reading level (Flesch-Kincaid grade; at most 7 for the core text and 6 for the key facts"
+        f" on {'/'.join(readability.LIMITED_PATTERNS)} pages):"
+    )
     click.echo("\n".join(readability.table(reading_levels(content))))
     for line in found:
         click.echo(line, err=True)

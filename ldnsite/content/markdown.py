@@ -37,6 +37,7 @@ class PageText(Protocol):
 
     def reference(self, key: str) -> Any: ...
 
+
 CITATION = re.compile(r"\[((?:@[\w:-]+(?:\s*;\s*)?)+)\]")
 # The level names and the hidden words a screen reader hears first (NHS.UK care card pattern).
 CARE_LEVELS = {
@@ -65,12 +66,9 @@ def _render_care(self, tokens: list[Token], idx: int, _options, _env) -> str:
 def _render_care_heading(self, tokens: list[Token], idx: int, _options, _env) -> str:
     tok = tokens[idx]
     if tok.nesting == -1:
-        return f"</{tok.tag}>\n</div>\n<div class=\"care-card__content\">\n"
+        return f'</{tok.tag}>\n</div>\n<div class="care-card__content">\n'
     prefix = CARE_LEVELS.get(tok.meta["level"], "Advice: ")
-    return (
-        f'<div class="care-card__heading"><{tok.tag} class="care-card__title">'
-        f'<span class="visually-hidden">{prefix}</span>'
-    )
+    return f'<div class="care-card__heading"><{tok.tag} class="care-card__title"><span class="visually-hidden">{prefix}</span>'
 
 
 def _render_questions(self, tokens: list[Token], idx: int, _options, _env) -> str:
@@ -189,7 +187,7 @@ def _mark_care_cards(tokens: list[Token]) -> list[CareCard]:
 
 def _card_text(tokens: list[Token], start: int, skip: int) -> str:
     words, depth = [], 0
-    for tok in tokens[start + 1 + skip:]:
+    for tok in tokens[start + 1 + skip :]:
         if tok.type == "container_care_open":
             depth += 1
         elif tok.type == "container_care_close":
@@ -210,14 +208,12 @@ def heading_outline(source: str) -> list[tuple[int, str]]:
 def _insert_questions(tokens: list[Token], questions_html: str) -> list[Token]:
     """Put the questions list at the end of the "Questions to ask your doctor" section."""
     start = next(
-        (i for i, t in enumerate(tokens)
-         if t.type == "heading_open" and t.tag == "h2" and QUESTIONS_HEADING.search(tokens[i + 1].content)),
+        (i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2" and QUESTIONS_HEADING.search(tokens[i + 1].content)),
         None,
     )
     if start is None or not questions_html:
         return tokens
-    end = next((i for i in range(start + 3, len(tokens)) if tokens[i].type == "heading_open" and tokens[i].tag == "h2"),
-               len(tokens))
+    end = next((i for i in range(start + 3, len(tokens)) if tokens[i].type == "heading_open" and tokens[i].tag == "h2"), len(tokens))
     block = Token("questions_list", "", 0)
     block.content = questions_html
     return [*tokens[:end], block, *tokens[end:]]

@@ -23,12 +23,21 @@ from ldnsite.content.store import PATTERNS, Page
 X = ".+"
 REQUIRED_SECTIONS: dict[str, list[str]] = {
     "medicine": [
-        f"Does {X} work", f"Who can and cannot (take|have) {X}", f"How to take {X}", "Side effects",
-        f"Taking {X} with other medicines", "Pregnancy and breastfeeding", "Licensing in the UK",
+        f"Does {X} work",
+        f"Who can and cannot (take|have) {X}",
+        f"How to take {X}",
+        "Side effects",
+        f"Taking {X} with other medicines",
+        "Pregnancy and breastfeeding",
+        "Licensing in the UK",
         "Questions to ask your doctor",
     ],
     "condition": [
-        "Symptoms", "When to see a GP", "Treatment", "Things you can do yourself", "Support organisations",
+        "Symptoms",
+        "When to see a GP",
+        "Treatment",
+        "Things you can do yourself",
+        "Support organisations",
         "Questions to ask your doctor",
     ],
     "therapy": [f"Does {X} work", "Who it may help", "Risks and side effects", "Questions to ask your doctor"],
@@ -51,8 +60,15 @@ WITH_RATING = ("medicine", "therapy")
 DUPLICATE_RELATED = re.compile(r"^(related pages|other pages that may help|see also|more information)\b", re.I)
 # Official guideline, regulator and NIH pages a reference may cite by address instead of PMID or DOI.
 OFFICIAL_HOSTS = (
-    "nice.org.uk", "gov.uk", "nhs.uk", "fda.gov", "accessdata.fda.gov", "ema.europa.eu", "medicines.org.uk",
-    "who.int", "clinicaltrials.gov",
+    "nice.org.uk",
+    "gov.uk",
+    "nhs.uk",
+    "fda.gov",
+    "accessdata.fda.gov",
+    "ema.europa.eu",
+    "medicines.org.uk",
+    "who.int",
+    "clinicaltrials.gov",
     "dailymed.nlm.nih.gov",  # the US National Library of Medicine's copy of FDA labels
     "scottishmedicines.org.uk",  # Scottish Medicines Consortium, NHS Scotland's medicines adviser
     "medicinesinpregnancy.org",  # UK Teratology Information Service (UKHSA-commissioned)
@@ -145,8 +161,11 @@ def pattern_problems(page: Page, pages: dict[str, Page]) -> list[str]:
         out += _research_problems(page, pages)
     elif page.parent:
         out.append("parent is only for research pages (pattern: research)")
-    out += [f"section '{h}' repeats the related pages list; name the pages in front matter 'related:' instead"
-            for h in headings if DUPLICATE_RELATED.match(h)]
+    out += [
+        f"section '{h}' repeats the related pages list; name the pages in front matter 'related:' instead"
+        for h in headings
+        if DUPLICATE_RELATED.match(h)
+    ]
     return out
 
 

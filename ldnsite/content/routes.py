@@ -38,8 +38,9 @@ def _render_page(page, parent=None):
     research = None if parent else pages.research_for(page.slug)
     return cached_page(
         ("page", page.slug, pages.generation),
-        lambda: render_template("content/page.html", page=page, related=related, conditions=conditions,
-                                parent=parent, research=research, today=date.today()),
+        lambda: render_template(
+            "content/page.html", page=page, related=related, conditions=conditions, parent=parent, research=research, today=date.today()
+        ),
         page.mtime,
     )
 
@@ -84,8 +85,12 @@ def _list_page(name: str, kinds: tuple[str, ...], title: str, intro: str):
 
 @bp.get("/treatments/")
 def treatments():
-    return _list_page("treatments", ("article", "treatment"), "Treatments",
-                      "Medicines and other approaches for fibromyalgia and ME/CFS, with what the research shows.")
+    return _list_page(
+        "treatments",
+        ("article", "treatment"),
+        "Treatments",
+        "Medicines and other approaches for fibromyalgia and ME/CFS, with what the research shows.",
+    )
 
 
 @bp.get("/treatments/<slug>")
@@ -193,7 +198,7 @@ def sitemap():
 def feed():
     """Atom feed of page updates, newest review first."""
     site = current_app.config["SITE_URL"]
-    pages = sorted((p for p in store().all() if p.kind != "info"), key=lambda p: (p.reviewed or date.min), reverse=True)
+    pages = sorted((p for p in store().all() if p.kind != "info"), key=lambda p: p.reviewed or date.min, reverse=True)
     updated = _iso(pages[0].reviewed) + "T00:00:00Z" if pages and pages[0].reviewed else "2026-01-01T00:00:00Z"
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>',

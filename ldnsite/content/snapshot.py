@@ -58,8 +58,12 @@ def candidate_urls(app: Flask) -> list[str]:
 
 
 def _public_page(response) -> bool:
-    return (response.status_code == 200 and response.mimetype == "text/html"
-            and response.headers.get("Cache-Control") == CONTENT and "Set-Cookie" not in response.headers)
+    return (
+        response.status_code == 200
+        and response.mimetype == "text/html"
+        and response.headers.get("Cache-Control") == CONTENT
+        and "Set-Cookie" not in response.headers
+    )
 
 
 def _write(path: Path, data: bytes) -> bool:
@@ -102,8 +106,11 @@ def write_snapshots(app: Flask, directory: Path) -> Outcome:
         if unchanged:
             outcome.unchanged += len(files)
             continue
-        variants = {"identity": body, "br": brotli.compress(body, quality=11, mode=brotli.MODE_TEXT),
-                    "gzip": gzip.compress(body, compresslevel=9, mtime=0)}
+        variants = {
+            "identity": body,
+            "br": brotli.compress(body, quality=11, mode=brotli.MODE_TEXT),
+            "gzip": gzip.compress(body, compresslevel=9, mtime=0),
+        }
         for enc, data in variants.items():
             if _write(files[enc], data):
                 outcome.written.append(f"{enc}{url}")
@@ -140,6 +147,8 @@ def register(group: click.Group) -> None:
             click.echo(f"written {line}")
         for line in outcome.removed:
             click.echo(f"removed {line}")
-        click.echo(f"snapshot: {len(outcome.written)} files written, {outcome.unchanged} unchanged, "
-                   f"{len(outcome.removed)} removed, {len(outcome.skipped)} pages not public"
-                   + (f" ({', '.join(outcome.skipped)})" if outcome.skipped else ""))
+        click.echo(
+            f"snapshot: {len(outcome.written)} files written, {outcome.unchanged} unchanged, "
+            f"{len(outcome.removed)} removed, {len(outcome.skipped)} pages not public"
+            + (f" ({', '.join(outcome.skipped)})" if outcome.skipped else "")
+        )

@@ -39,4 +39,3 @@ def init_app(app: Flask) -> None:
     hooks.register(app, hooks.LATEST_TOPICS, _latest_topics)
     hooks.register(app, hooks.SITEMAP_SOURCES, _sitemap_entries)
     hooks.register(app, hooks.MEMBER_DATA, member_data)
-

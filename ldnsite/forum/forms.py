@@ -96,9 +96,12 @@ class ReportForm(FlaskForm):
     form) has it kept as the details of an "Other" report.
     """
 
-    reason = RadioField("Why should a moderator look at this post?", choices=[SelectChoice(v, lbl) for v, lbl in REPORT_REASONS],
-                        validate_choice=False,
-                        filters=[_strip])
+    reason = RadioField(
+        "Why should a moderator look at this post?",
+        choices=[SelectChoice(v, lbl) for v, lbl in REPORT_REASONS],
+        validate_choice=False,
+        filters=[_strip],
+    )
     details = TextAreaField(
         "Details (optional)",
         filters=[_strip],

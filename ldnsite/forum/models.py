@@ -49,8 +49,13 @@ class Topic(Base):
     # One published discussion per content page. Held and removed ones do not take the slot,
     # so one new account cannot block "Discuss this article" for a page.
     __table_args__ = (
-        Index("uq_topics_page_slug_published", "page_slug", unique=True,
-              sqlite_where=text("status = 'published'"), postgresql_where=text("status = 'published'")),
+        Index(
+            "uq_topics_page_slug_published",
+            "page_slug",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -68,8 +68,7 @@ def notify_reply(session: Session, post: Post) -> int:
                 "post_url": post_url(post),
                 "settings_url": f"{current_app.config['SITE_URL']}/account/settings",
                 "is_author": user.id == topic.author_id,
-                "unfollow_url": f"{current_app.config['SITE_URL']}/forum/unfollow/"
-                                f"{unfollow_token(user.id, topic.id, current_app.config)}",
+                "unfollow_url": f"{current_app.config['SITE_URL']}/forum/unfollow/{unfollow_token(user.id, topic.id, current_app.config)}",
             },
             category="notification",
             dedupe_key=f"reply:{post.id}:{user.id}",

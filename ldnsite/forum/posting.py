@@ -51,8 +51,7 @@ def trust(session: Session, user_id: int) -> int:
     anyone the right to post links unreviewed. Each removal costs one approval.
     """
     rows = session.execute(
-        select(Post.status, func.count()).where(Post.author_id == user_id, Post.status.in_((PUBLISHED, REMOVED)))
-        .group_by(Post.status)
+        select(Post.status, func.count()).where(Post.author_id == user_id, Post.status.in_((PUBLISHED, REMOVED))).group_by(Post.status)
     ).all()
     counts = dict(rows)
     return counts.get(PUBLISHED, 0) - counts.get(REMOVED, 0)
@@ -82,8 +81,9 @@ def recent_duplicate_reply(session: Session, user: User, topic: Topic, source: s
     """The same text from the same member in the same topic a moment ago: a double submit."""
     return session.scalars(
         select(Post)
-        .where(Post.author_id == user.id, Post.topic_id == topic.id, Post.body_source == source,
-               Post.created_at > utcnow() - DUPLICATE_WINDOW)
+        .where(
+            Post.author_id == user.id, Post.topic_id == topic.id, Post.body_source == source, Post.created_at > utcnow() - DUPLICATE_WINDOW
+        )
         .order_by(Post.id.desc())
         .limit(1)
     ).first()
@@ -93,8 +93,7 @@ def recent_duplicate_topic(session: Session, user: User, title: str, source: str
     return session.scalars(
         select(Topic)
         .join(Post, Post.topic_id == Topic.id)
-        .where(Topic.author_id == user.id, Topic.title == title, Post.body_source == source,
-               Topic.created_at > utcnow() - DUPLICATE_WINDOW)
+        .where(Topic.author_id == user.id, Topic.title == title, Post.body_source == source, Topic.created_at > utcnow() - DUPLICATE_WINDOW)
         .order_by(Topic.id.desc())
         .limit(1)
     ).first()
@@ -117,18 +116,32 @@ def post_by_key(session: Session, key: str) -> Post | None:
     return session.scalar(select(Post).where(Post.submission_key == key))
 
 
-def create_topic(session: Session, user: User, title: str, source: str, page_slug: str | None = None,
-                 key: str | None = None) -> tuple[Topic, Post]:
+def create_topic(
+    session: Session, user: User, title: str, source: str, page_slug: str | None = None, key: str | None = None
+) -> tuple[Topic, Post]:
     match = _watched(session, user, title, source)
     body_html = render_post(source)
     held = should_hold(session, user, source, body_html) or (match is not None and match.action == screening.HOLD)
     now = utcnow()
-    topic = Topic(title=title, author_id=user.id, page_slug=page_slug or None, status=PENDING if held else PUBLISHED,
-                  created_at=now, last_activity_at=now)
-    post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
-                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
-                urgent_at=now if crisis.suggests_risk(title, source) else None,
-                flag_reason=match.note if match else None)
+    topic = Topic(
+        title=title,
+        author_id=user.id,
+        page_slug=page_slug or None,
+        status=PENDING if held else PUBLISHED,
+        created_at=now,
+        last_activity_at=now,
+    )
+    post = Post(
+        topic=topic,
+        author_id=user.id,
+        body_source=source,
+        body_html=body_html,
+        status=PENDING if held else PUBLISHED,
+        created_at=now,
+        submission_key=key,
+        urgent_at=now if crisis.suggests_risk(title, source) else None,
+        flag_reason=match.note if match else None,
+    )
     session.add_all([topic, post])
     session.flush()
     session.add(TopicFollow(user_id=user.id, topic_id=topic.id, created_at=now))  # the author follows from the start
@@ -143,10 +156,17 @@ def create_reply(session: Session, user: User, topic: Topic, source: str, key: s
     body_html = render_post(source)
     held = should_hold(session, user, source, body_html) or (match is not None and match.action == screening.HOLD)
     now = utcnow()
-    post = Post(topic=topic, author_id=user.id, body_source=source, body_html=body_html,
-                status=PENDING if held else PUBLISHED, created_at=now, submission_key=key,
-                urgent_at=now if crisis.suggests_risk(source) else None,
-                flag_reason=match.note if match else None)
+    post = Post(
+        topic=topic,
+        author_id=user.id,
+        body_source=source,
+        body_html=body_html,
+        status=PENDING if held else PUBLISHED,
+        created_at=now,
+        submission_key=key,
+        urgent_at=now if crisis.suggests_risk(source) else None,
+        flag_reason=match.note if match else None,
+    )
     session.add(post)
     if not held:
         topic.last_activity_at = now
@@ -221,8 +241,10 @@ def edit_post(session: Session, post: Post, user: User, source: str) -> EditResu
     session.add(PostRevision(post_id=post.id, body_source=old_source, body_html=old_html))
     first = post.is_first
     if rehold and first:
-        session.execute(update(Topic).where(Topic.id == post.topic_id, Topic.status == PUBLISHED).values(status=PENDING),
-                        execution_options={"synchronize_session": False})
+        session.execute(
+            update(Topic).where(Topic.id == post.topic_id, Topic.status == PUBLISHED).values(status=PENDING),
+            execution_options={"synchronize_session": False},
+        )
     session.flush()
     session.expire(post)
     changed(session, "post", post.id)
@@ -241,7 +263,8 @@ def withdraw_post(session: Session, post: Post, user: User) -> bool:
         return False
     now = utcnow()
     result = session.execute(
-        update(Post).where(Post.id == post.id, Post.author_id == user.id, Post.status.in_((PUBLISHED, PENDING)))
+        update(Post)
+        .where(Post.id == post.id, Post.author_id == user.id, Post.status.in_((PUBLISHED, PENDING)))
         .values(status=WITHDRAWN, withdrawn_at=now, urgent_at=None, flag_reason=None),
         execution_options={"synchronize_session": False},
     )
@@ -249,8 +272,7 @@ def withdraw_post(session: Session, post: Post, user: User) -> bool:
         session.rollback()
         return False
     session.execute(
-        update(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))
-        .values(resolved_at=now, resolution="withdrawn"),
+        update(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None)).values(resolved_at=now, resolution="withdrawn"),
         execution_options={"synchronize_session": False},
     )
     cancel(session, f"reply:{post.id}:")
@@ -262,11 +284,11 @@ def withdraw_post(session: Session, post: Post, user: User) -> bool:
 def purge_withdrawn(session: Session, older_than_days: int) -> int:
     """Erase the text of posts withdrawn more than `older_than_days` ago, and their earlier versions."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    ids = list(session.scalars(select(Post.id).where(Post.status == WITHDRAWN, Post.withdrawn_at < cutoff,
-                                                     Post.body_source != "")))
+    ids = list(session.scalars(select(Post.id).where(Post.status == WITHDRAWN, Post.withdrawn_at < cutoff, Post.body_source != "")))
     if not ids:
         return 0
     session.execute(delete(PostRevision).where(PostRevision.post_id.in_(ids)))
-    session.execute(update(Post).where(Post.id.in_(ids)).values(body_source="", body_html=""),
-                    execution_options={"synchronize_session": False})
+    session.execute(
+        update(Post).where(Post.id.in_(ids)).values(body_source="", body_html=""), execution_options={"synchronize_session": False}
+    )
     return len(ids)

@@ -43,9 +43,7 @@ def topic_list(session: Session, user, page: int) -> Paginated | None:
     pages = page_count(total)
     if page < 1 or page > pages:
         return None
-    counts = (
-        select(Post.topic_id, func.count().label("n")).where(Post.status == PUBLISHED).group_by(Post.topic_id).subquery()
-    )
+    counts = select(Post.topic_id, func.count().label("n")).where(Post.status == PUBLISHED).group_by(Post.topic_id).subquery()
     rows = session.execute(
         select(Topic, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.topic_id == Topic.id)
@@ -65,25 +63,28 @@ def topic_posts(session: Session, user, topic: Topic, page: int) -> Paginated | 
     if page < 1 or page > pages:
         return None
     posts = session.scalars(
-        select(Post).where(where).options(selectinload(Post.author)).order_by(Post.id)
-        .limit(PER_PAGE).offset(offset(page))
+        select(Post).where(where).options(selectinload(Post.author)).order_by(Post.id).limit(PER_PAGE).offset(offset(page))
     ).all()
     return Paginated(items=list(posts), page=page, pages=pages, total=total)
 
 
 def page_of_post(session: Session, user, post: Post) -> int:
     """Which page of its topic a post is on, for this reader."""
-    before = session.scalar(
-        select(func.count()).select_from(Post)
-        .where(Post.topic_id == post.topic_id, Post.id < post.id, visible_posts_clause(user))
-    ) or 0
+    before = (
+        session.scalar(
+            select(func.count()).select_from(Post).where(Post.topic_id == post.topic_id, Post.id < post.id, visible_posts_clause(user))
+        )
+        or 0
+    )
     return before // PER_PAGE + 1
 
 
 def latest_topics(session: Session, limit: int = 5) -> list[Topic]:
-    return list(session.scalars(
-        select(Topic).where(Topic.status == PUBLISHED).order_by(Topic.last_activity_at.desc(), Topic.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Topic).where(Topic.status == PUBLISHED).order_by(Topic.last_activity_at.desc(), Topic.id.desc()).limit(limit)
+        )
+    )
 
 
 def sitemap_entries(session: Session) -> list[tuple[str, object]]:
@@ -97,6 +98,4 @@ def page_discussion(session: Session, slug: str) -> Topic | None:
 
 
 def own_held_discussion(session: Session, user_id: int, slug: str) -> Topic | None:
-    return session.scalar(
-        select(Topic).where(Topic.page_slug == slug, Topic.status == PENDING, Topic.author_id == user_id).limit(1)
-    )
+    return session.scalar(select(Topic).where(Topic.page_slug == slug, Topic.status == PENDING, Topic.author_id == user_id).limit(1))

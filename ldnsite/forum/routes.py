@@ -36,15 +36,10 @@ EDIT_LOST = (
     "Your text is still below, so you can copy it. The reason for the removal is shown with the post in its topic."
 )
 FORM_EXPIRED = (
-    "This form had expired (forms last {hours} hours), so nothing was posted yet. "
-    "Your text is kept below: check it, then send it again."
+    "This form had expired (forms last {hours} hours), so nothing was posted yet. Your text is kept below: check it, then send it again."
 )
-REPORT_THANKS = (
-    "Thank you for your report. A moderator will look at the post. The member who wrote it will not see who reported it."
-)
-REPORT_AT_RISK_THANKS = (
-    "Thank you for telling us. Moderators see reports that someone may be at risk first, marked urgent."
-)
+REPORT_THANKS = "Thank you for your report. A moderator will look at the post. The member who wrote it will not see who reported it."
+REPORT_AT_RISK_THANKS = "Thank you for telling us. Moderators see reports that someone may be at risk first, marked urgent."
 WITHDRAWN_MESSAGE = (
     "You withdrew your post. Readers now see “This post was withdrawn by its author.” "
     "Moderators can still read it for a while, as our privacy policy explains."
@@ -60,25 +55,36 @@ def _created(response) -> bool:
 
 post_limit = limiter.shared_limit(
     lambda: current_app.config["FORUM_POST_RATE_LIMIT"],
-    scope="forum-post", key_func=member_or_address_key, methods=["POST"], deduct_when=_created,
+    scope="forum-post",
+    key_func=member_or_address_key,
+    methods=["POST"],
+    deduct_when=_created,
     error_message="You have posted a lot in a short time. Please wait a while, then try again: your text was not saved, "
-                  "so copy it somewhere first if you want to keep it.",
+    "so copy it somewhere first if you want to keep it.",
 )
+
+
 def _not_a_preview() -> bool:
     return not (request.method == "POST" and request.form.get("preview"))
 
 
 preview_limit = limiter.shared_limit(
     lambda: current_app.config["FORUM_PREVIEW_RATE_LIMIT"],
-    scope="forum-preview", key_func=member_or_address_key, methods=["POST"], exempt_when=_not_a_preview,
+    scope="forum-preview",
+    key_func=member_or_address_key,
+    methods=["POST"],
+    exempt_when=_not_a_preview,
     error_message="You have asked for a lot of previews in a short time. Please wait a minute, then try again: "
-                  "your text was not saved, so copy it somewhere first if you want to keep it.",
+    "your text was not saved, so copy it somewhere first if you want to keep it.",
 )
 report_limit = limiter.shared_limit(
     lambda: current_app.config["FORUM_REPORT_RATE_LIMIT"],
-    scope="forum-report", key_func=member_or_address_key, methods=["POST"], deduct_when=_created,
+    scope="forum-report",
+    key_func=member_or_address_key,
+    methods=["POST"],
+    deduct_when=_created,
     error_message="You have sent a lot of reports in a short time. Please wait a while before you send another. "
-                  "The moderators have the reports you already sent.",
+    "The moderators have the reports you already sent.",
 )
 
 
@@ -157,8 +163,9 @@ def csrf_failed(err: CSRFError):
             return current_app.view_functions[request.endpoint](**(request.view_args or {}))
         except HTTPException as exc:
             return current_app.handle_http_exception(exc)
-    return render_error(400, "The form had expired or did not come from this site, so nothing was saved. "
-                             "Go back, reload the page and try again.")
+    return render_error(
+        400, "The form had expired or did not come from this site, so nothing was saved. Go back, reload the page and try again."
+    )
 
 
 def _form_expired(template: str, form, **context):
@@ -234,15 +241,22 @@ def topic(topic_id: int):
     editable = {p.id for p in listing.items if me is not None and permissions.refusal_to_edit(session, me, p) is None}
     reply_refusal = permissions.refusal_to_reply(session, me, topic) if me is not None else None
     reply_form = ReplyForm(formdata=None) if me is not None and reply_refusal is None and listing.page == listing.pages else None
-    return render_template("forum/topic.html", topic=topic, listing=listing, editable=editable,
-                           reply_form=reply_form, reply_refusal=reply_refusal, landing=_landing_for(listing.items),
-                           suspension=_my_suspension(session) if reply_refusal else None,
-                           following=follows.is_following(session, me.id, topic.id) if me is not None else None)
+    return render_template(
+        "forum/topic.html",
+        topic=topic,
+        listing=listing,
+        editable=editable,
+        reply_form=reply_form,
+        reply_refusal=reply_refusal,
+        landing=_landing_for(listing.items),
+        suspension=_my_suspension(session) if reply_refusal else None,
+        following=follows.is_following(session, me.id, topic.id) if me is not None else None,
+    )
 
 
 @bp.get("/discuss/<slug>")
 def discuss(slug: str):
-    """"Discuss this article": the page's topic if it has one, otherwise a new topic about it."""
+    """ "Discuss this article": the page's topic if it has one, otherwise a new topic about it."""
     article = current_app.extensions["content"].get(slug)
     if article is None:
         abort(404)
@@ -420,19 +434,22 @@ def withdraw(post_id: int):
             abort(403, permissions.refusal_to_withdraw(me, post) or "This post could not be withdrawn. Nothing changed.")
         session.commit()
         return land_on(post, WITHDRAWN_MESSAGE)
-    return render_template("forum/withdraw.html", form=form, post=post, topic=post.topic,
-                           is_first=post.is_first,
-                           days=current_app.config["FORUM_WITHDRAWN_RETENTION_DAYS"])
+    return render_template(
+        "forum/withdraw.html",
+        form=form,
+        post=post,
+        topic=post.topic,
+        is_first=post.is_first,
+        days=current_app.config["FORUM_WITHDRAWN_RETENTION_DAYS"],
+    )
 
 
 # ---- following -----------------------------------------------------------------------------
 
 
 FOLLOW_MESSAGES = {
-    True: ("You are following this topic: we will email you when someone replies.",
-           "You were already following this topic."),
-    False: ("You no longer follow this topic: we will not email you about its replies.",
-            "You were not following this topic."),
+    True: ("You are following this topic: we will email you when someone replies.", "You were already following this topic."),
+    False: ("You no longer follow this topic: we will not email you about its replies.", "You were not following this topic."),
 }
 
 
@@ -498,8 +515,7 @@ def report(post_id: int):
         return expired
     if request.method == "POST":
         if form.validate():
-            session.add(Report(post_id=post.id, reporter_id=me.id, reason=form.label, category=form.category,
-                               details=form.detail_text))
+            session.add(Report(post_id=post.id, reporter_id=me.id, reason=form.label, category=form.category, details=form.detail_text))
             try:
                 session.commit()
             except IntegrityError:  # the same report sent twice at once

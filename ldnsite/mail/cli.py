@@ -29,8 +29,10 @@ def flush_command(due: bool, limit: int | None) -> None:
     """Deliver waiting messages now. Exit status 1 if any is still waiting afterwards."""
     app = current_app._get_current_object()
     report = deliver(app, due_only=due, limit=limit)
-    click.echo(f"sent {report.sent}, failed {report.failed} (will retry), refused {report.refused}, "
-               f"skipped as opted out {report.suppressed}, held by another process {report.skipped}")
+    click.echo(
+        f"sent {report.sent}, failed {report.failed} (will retry), refused {report.refused}, "
+        f"skipped as opted out {report.suppressed}, held by another process {report.skipped}"
+    )
     waiting = _count(QUEUE.c.sent_at.is_(None) & QUEUE.c.cancelled_at.is_(None) & QUEUE.c.failed_at.is_(None))
     click.echo(f"{waiting} message(s) waiting")
     purge(app)
@@ -62,11 +64,14 @@ def status_command() -> None:
         row = conn.execute(
             select(c.id, c.attempts, c.next_attempt_at, c.last_error)
             .where(c.sent_at.is_(None), c.cancelled_at.is_(None), c.failed_at.is_(None), c.attempts > 0)
-            .order_by(c.id).limit(1)
+            .order_by(c.id)
+            .limit(1)
         ).first()
     if row is not None:
-        click.echo(f"oldest failing: #{row.id}, {row.attempts} attempt(s), next at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC,"
-                   f" last error: {row.last_error}")
+        click.echo(
+            f"oldest failing: #{row.id}, {row.attempts} attempt(s), next at {row.next_attempt_at:%Y-%m-%d %H:%M} UTC,"
+            f" last error: {row.last_error}"
+        )
 
 
 def _count(cond) -> int:

@@ -99,4 +99,3 @@ def build(message: OutboundMessage, config: Mapping) -> EmailMessage:
 
 def to_bytes(message: OutboundMessage, config: Mapping) -> bytes:
     return build(message, config).as_bytes(policy=POLICY)
-

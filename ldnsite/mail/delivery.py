@@ -73,8 +73,7 @@ def backoff(attempts: int, config) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(0, min(attempts - 1, 30))))
 
 
-def waiting_ids(app: Flask, *, due_only: bool = True, ids: Iterable[int] | None = None,
-                limit: int | None = None) -> list[int]:
+def waiting_ids(app: Flask, *, due_only: bool = True, ids: Iterable[int] | None = None, limit: int | None = None) -> list[int]:
     stmt = select(QUEUE.c.id).where(_available(utcnow(), due_only)).order_by(QUEUE.c.id)
     if ids is not None:
         stmt = stmt.where(QUEUE.c.id.in_(list(ids)))
@@ -84,8 +83,7 @@ def waiting_ids(app: Flask, *, due_only: bool = True, ids: Iterable[int] | None 
         return list(conn.execute(stmt).scalars())
 
 
-def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = True,
-            limit: int | None = None) -> Report:
+def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = True, limit: int | None = None) -> Report:
     """Send waiting messages (those named by `ids`, or all), each at most once across processes.
 
     due_only=False ignores the backoff schedule: an operator's `flask mail flush`
@@ -100,19 +98,26 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
             token = uuid.uuid4().hex
             with engine.begin() as conn:
                 now = utcnow()
-                claimed = conn.execute(
-                    update(QUEUE)
-                    .where(QUEUE.c.id == message_id, _available(now, due_only))
-                    .values(claimed_until=now + LEASE, claim_token=token)
-                ).rowcount == 1
+                claimed = (
+                    conn.execute(
+                        update(QUEUE)
+                        .where(QUEUE.c.id == message_id, _available(now, due_only))
+                        .values(claimed_until=now + LEASE, claim_token=token)
+                    ).rowcount
+                    == 1
+                )
             if not claimed:
                 report.skipped += 1
                 continue
             with engine.connect() as conn:
                 row = conn.execute(select(QUEUE).where(QUEUE.c.id == message_id)).one()
-                opted_out = row.category not in ALWAYS_DELIVERED and conn.execute(
-                    select(SUPPRESSIONS.c.id).where(SUPPRESSIONS.c.address_hash == address_hash(row.to_addr, config))
-                ).first() is not None
+                opted_out = (
+                    row.category not in ALWAYS_DELIVERED
+                    and conn.execute(
+                        select(SUPPRESSIONS.c.id).where(SUPPRESSIONS.c.address_hash == address_hash(row.to_addr, config))
+                    ).first()
+                    is not None
+                )
             if opted_out:
                 _finish(engine, message_id, token, cancelled_at=utcnow(), last_error="address opted out")
                 report.suppressed += 1
@@ -125,14 +130,21 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
                     transport = _open_transport(config)
                 transport.send(envelope_from, envelope_to, data)
             except (PermanentFailure, InvalidAddress) as exc:
-                _finish(engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1,
-                        last_error=redact(f"refused: {exc}")[:1000])
+                _finish(
+                    engine, message_id, token, failed_at=utcnow(), attempts=row.attempts + 1, last_error=redact(f"refused: {exc}")[:1000]
+                )
                 report.refused += 1
                 log.warning("mail %s refused for good: %s", message_id, exc)
             except Exception as exc:  # noqa: BLE001 - any failure must leave the row waiting, not crash the caller
                 attempts = row.attempts + 1
-                _finish(engine, message_id, token, attempts=attempts, next_attempt_at=utcnow() + backoff(attempts, config),
-                        last_error=redact(f"{type(exc).__name__}: {exc}")[:1000])
+                _finish(
+                    engine,
+                    message_id,
+                    token,
+                    attempts=attempts,
+                    next_attempt_at=utcnow() + backoff(attempts, config),
+                    last_error=redact(f"{type(exc).__name__}: {exc}")[:1000],
+                )
                 report.failed += 1
                 log.warning("mail %s not delivered (attempt %s): %s", message_id, attempts, exc)
                 if isinstance(exc, BATCH_STOPPERS):
@@ -148,8 +160,7 @@ def deliver(app: Flask, *, ids: Iterable[int] | None = None, due_only: bool = Tr
 
 def _open_transport(config) -> Transport:
     try:
-        return from_url(config["MAIL_URL"], timeout=float(config["MAIL_TIMEOUT"]),
-                        cafile=config["MAIL_CA_FILE"])
+        return from_url(config["MAIL_URL"], timeout=float(config["MAIL_TIMEOUT"]), cafile=config["MAIL_CA_FILE"])
     except ValueError as exc:
         raise MailConfigError(f"MAIL_URL: {exc}") from exc
 
@@ -168,8 +179,7 @@ def purge(app: Flask, *, older_than: timedelta | None = None) -> int:
         # Decoys (mailer.queue(decoy=True)) were never meant to be sent and carry nothing: drop them.
         conn.execute(delete(QUEUE).where(QUEUE.c.dedupe_key.startswith(DECOY_PREFIX), QUEUE.c.cancelled_at < cutoff))
         result = conn.execute(
-            update(QUEUE).where(finished, QUEUE.c.to_addr != "")
-            .values(to_addr="", subject="", text_body="", html_body="", last_error=None)
+            update(QUEUE).where(finished, QUEUE.c.to_addr != "").values(to_addr="", subject="", text_body="", html_body="", last_error=None)
         )
     return result.rowcount or 0
 

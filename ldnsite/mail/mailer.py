@@ -47,8 +47,9 @@ PENDING = "ldnsite.mail.pending"  # session.info key: ids queued in the open tra
 AFTER_COMMIT_BATCH = 20  # older due retries also sent after a commit, at most this many
 
 
-def queue(session: Session, *, to: str, subject: str, template: str, context: dict, category: str,
-          dedupe_key: str, decoy: bool = False) -> OutboundMessage | None:
+def queue(
+    session: Session, *, to: str, subject: str, template: str, context: dict, category: str, dedupe_key: str, decoy: bool = False
+) -> OutboundMessage | None:
     """Queue one email in the caller's transaction; it is delivered after the caller commits.
 
     Returns None when nothing was queued: the address opted out (unless the
@@ -149,15 +150,24 @@ def forget(session: Session, email: str, user_id: int | None = None) -> int:
     """
     to_it = _to_address(email)
     if user_id is not None:
-        keys = [OutboundMessage.dedupe_key.like(f"{kind}:{user_id}:%")
-                for kind in ("verify", "reset", "exists", "email-change", "email-changed", "password-changed")]
+        keys = [
+            OutboundMessage.dedupe_key.like(f"{kind}:{user_id}:%")
+            for kind in ("verify", "reset", "exists", "email-change", "email-changed", "password-changed")
+        ]
         keys.append(OutboundMessage.dedupe_key.like(f"reply:%:{user_id}"))
         to_it = or_(to_it, *keys)
     _cancel_unsent(session, to_it)
     result = session.execute(
-        update(OutboundMessage).where(to_it).values(
-            to_addr="", subject="", text_body="", html_body="", last_error=None,
-            dedupe_key=literal("forgotten:").concat(cast(OutboundMessage.id, String))),
+        update(OutboundMessage)
+        .where(to_it)
+        .values(
+            to_addr="",
+            subject="",
+            text_body="",
+            html_body="",
+            last_error=None,
+            dedupe_key=literal("forgotten:").concat(cast(OutboundMessage.id, String)),
+        ),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount or 0

@@ -69,8 +69,9 @@ class FileTransport(Transport):
 
 
 class SMTPTransport(Transport):
-    def __init__(self, host: str, port: int, *, mode: str, username: str | None, password: str | None,
-                 timeout: float, cafile: str | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, *, mode: str, username: str | None, password: str | None, timeout: float, cafile: str | None = None
+    ) -> None:
         self.host, self.port, self.mode = host, port, mode
         self.username, self.password, self.timeout = username, password, timeout
         self.cafile = cafile
@@ -133,7 +134,7 @@ class SMTPTransport(Transport):
 def from_url(url: str, timeout: float = 10.0, cafile: str | None = None) -> Transport:
     """The transport FLASK_MAIL_URL names; ValueError for a scheme the site does not know."""
     if url.startswith("file:"):
-        path = url[len("file:"):]
+        path = url[len("file:") :]
         if path.startswith("//"):
             path = path[2:]
         if not path:

@@ -44,10 +44,27 @@ class Outcome:
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def log_action(session: Session, moderator: User, action: str, target_type: str, target_id: int, *,
-               reason: str | None = None, previous: str | None = None, new: str | None = None) -> ModerationLog:
-    entry = ModerationLog(moderator_id=moderator.id, action=action, target_type=target_type, target_id=target_id,
-                          reason=reason, previous_state=previous, new_state=new, created_at=utcnow())
+def log_action(
+    session: Session,
+    moderator: User,
+    action: str,
+    target_type: str,
+    target_id: int,
+    *,
+    reason: str | None = None,
+    previous: str | None = None,
+    new: str | None = None,
+) -> ModerationLog:
+    entry = ModerationLog(
+        moderator_id=moderator.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        reason=reason,
+        previous_state=previous,
+        new_state=new,
+        created_at=utcnow(),
+    )
     session.add(entry)
     session.flush()  # the id names the entry in mail dedupe keys
     return entry
@@ -64,9 +81,7 @@ def _move_post(session: Session, post_id: int, from_states: tuple[str, ...], val
         current = session.scalar(select(Post.status).where(Post.id == post_id))
         if current not in from_states:
             return None
-        result = session.execute(
-            update(Post).where(Post.id == post_id, Post.status == current).values(**values), execution_options=NO_SYNC
-        )
+        result = session.execute(update(Post).where(Post.id == post_id, Post.status == current).values(**values), execution_options=NO_SYNC)
         if result.rowcount == 1:
             return current
     return None
@@ -87,8 +102,15 @@ def _mail_author(session: Session, user_id: int | None, *, subject: str, templat
     author = session.get(User, user_id) if user_id else None
     if author is None or not author.email or author.deleted_at is not None:
         return
-    queue(session, to=author.email, subject=subject, template=template,
-          context={"display_name": author.display_name, **context}, category="moderation", dedupe_key=key)
+    queue(
+        session,
+        to=author.email,
+        subject=subject,
+        template=template,
+        context={"display_name": author.display_name, **context},
+        category="moderation",
+        dedupe_key=key,
+    )
 
 
 def _topic_post_ids(session: Session, topic_id: int) -> list[int]:
@@ -128,14 +150,25 @@ def _post_url(post: Post) -> str:
 
 def remove_post(session: Session, post: Post, moderator: User, reason: str) -> Outcome:
     now = utcnow()
-    previous = _move_post(session, post.id, (PENDING, PUBLISHED),
-                          {"status": REMOVED, "removed_at": now, "removed_by_id": moderator.id, "removal_reason": reason,
-                           "urgent_at": None, "flag_reason": None})
+    previous = _move_post(
+        session,
+        post.id,
+        (PENDING, PUBLISHED),
+        {
+            "status": REMOVED,
+            "removed_at": now,
+            "removed_by_id": moderator.id,
+            "removal_reason": reason,
+            "urgent_at": None,
+            "flag_reason": None,
+        },
+    )
     if previous is None:
         _current_status(session, post.id)
         return Outcome(False, "This post was already removed. Nothing changed.")
     session.execute(
-        update(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))
+        update(Report)
+        .where(Report.post_id == post.id, Report.resolved_at.is_(None))
         .values(resolved_at=now, resolved_by_id=moderator.id, resolution="removed"),
         execution_options=NO_SYNC,
     )
@@ -147,9 +180,17 @@ def remove_post(session: Session, post: Post, moderator: User, reason: str) -> O
     entry = log_action(session, moderator, "remove", "post", post.id, reason=reason, previous=previous, new=REMOVED)
     session.refresh(post)
     _mail_author(
-        session, post.author_id, subject="A moderator removed your post", template="moderation_post_removed",
-        context={"topic_title": post.topic.title, "reason": reason, "topic_removed": topic_removed,
-                 "post_url": _post_url(post), "excerpt": post.body_source[:300]},
+        session,
+        post.author_id,
+        subject="A moderator removed your post",
+        template="moderation_post_removed",
+        context={
+            "topic_title": post.topic.title,
+            "reason": reason,
+            "topic_removed": topic_removed,
+            "post_url": _post_url(post),
+            "excerpt": post.body_source[:300],
+        },
         key=f"moderation:{entry.id}",
     )
     changed(session, "post", post.id)
@@ -166,11 +207,13 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
     last_removal = session.scalar(
         select(ModerationLog.previous_state)
         .where(ModerationLog.action == "remove", ModerationLog.target_type == "post", ModerationLog.target_id == post.id)
-        .order_by(ModerationLog.id.desc()).limit(1)
+        .order_by(ModerationLog.id.desc())
+        .limit(1)
     )
     target = last_removal if last_removal in (PENDING, PUBLISHED) else PUBLISHED
-    previous = _move_post(session, post.id, (REMOVED,),
-                          {"status": target, "removed_at": None, "removed_by_id": None, "removal_reason": None})
+    previous = _move_post(
+        session, post.id, (REMOVED,), {"status": target, "removed_at": None, "removed_by_id": None, "removal_reason": None}
+    )
     if previous is None:
         status = _current_status(session, post.id)
         return Outcome(False, f"This post is not removed (it is {status}), so there was nothing to restore. Nothing changed.")
@@ -178,7 +221,10 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
     entry = log_action(session, moderator, "restore", "post", post.id, previous=REMOVED, new=target)
     session.refresh(post)
     _mail_author(
-        session, post.author_id, subject="A moderator restored your post", template="moderation_post_restored",
+        session,
+        post.author_id,
+        subject="A moderator restored your post",
+        template="moderation_post_restored",
         context={"topic_title": post.topic.title, "post_url": _post_url(post), "held": target == PENDING},
         key=f"moderation:{entry.id}",
     )
@@ -194,8 +240,12 @@ def restore_post(session: Session, post: Post, moderator: User) -> Outcome:
 
 def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
     now = utcnow()
-    previous = _move_post(session, post.id, (PENDING,), {"status": PUBLISHED, "approved_at": now, "approved_by_id": moderator.id,
-                                                         "urgent_at": None, "flag_reason": None})
+    previous = _move_post(
+        session,
+        post.id,
+        (PENDING,),
+        {"status": PUBLISHED, "approved_at": now, "approved_by_id": moderator.id, "urgent_at": None, "flag_reason": None},
+    )
     if previous is None:
         status = _current_status(session, post.id)
         if status == PUBLISHED:
@@ -218,15 +268,18 @@ def approve_post(session: Session, post: Post, moderator: User) -> Outcome:
 def dismiss_reports(session: Session, post: Post, moderator: User) -> Outcome:
     """Close the open reports and the urgent mark: a moderator has dealt with the post, which stays."""
     result = session.execute(
-        update(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))
+        update(Report)
+        .where(Report.post_id == post.id, Report.resolved_at.is_(None))
         .values(resolved_at=utcnow(), resolved_by_id=moderator.id, resolution="dismissed"),
         execution_options=NO_SYNC,
     )
     count = result.rowcount
     marks = session.execute(select(Post.urgent_at, Post.flag_reason).where(Post.id == post.id)).first()
     cleared = session.execute(
-        update(Post).where(Post.id == post.id, or_(Post.urgent_at.is_not(None), Post.flag_reason.is_not(None)))
-        .values(urgent_at=None, flag_reason=None), execution_options=NO_SYNC
+        update(Post)
+        .where(Post.id == post.id, or_(Post.urgent_at.is_not(None), Post.flag_reason.is_not(None)))
+        .values(urgent_at=None, flag_reason=None),
+        execution_options=NO_SYNC,
     ).rowcount
     if count == 0 and cleared == 0:
         session.rollback()
@@ -261,14 +314,14 @@ def _set_lock(session: Session, topic: Topic, moderator: User, locked: bool) -> 
     )
     if result.rowcount == 0:
         session.rollback()
-        return Outcome(False, "This topic was already locked. Nothing changed." if locked
-                       else "This topic was not locked. Nothing changed.")
+        return Outcome(
+            False, "This topic was already locked. Nothing changed." if locked else "This topic was not locked. Nothing changed."
+        )
     changed(session, "topic", topic.id)
     states = ("open", "locked") if locked else ("locked", "open")
     log_action(session, moderator, "lock" if locked else "unlock", "topic", topic.id, previous=states[0], new=states[1])
     session.commit()
-    return Outcome(True, "Topic locked. Members can read it but not reply." if locked
-                   else "Topic unlocked. Members can reply again.")
+    return Outcome(True, "Topic locked. Members can read it but not reply." if locked else "Topic unlocked. Members can reply again.")
 
 
 # ---- members -------------------------------------------------------------------------------
@@ -293,8 +346,12 @@ def suspend_member(session: Session, member: User, moderator: User, reason: str,
     period = "indefinite" if days is None else f"{days} day{'s' if days != 1 else ''}"
     entry = log_action(session, moderator, "suspend", "user", member.id, reason=reason, new=period)
     _mail_author(
-        session, member.id, subject="Your forum account is suspended", template="moderation_suspended",
-        context={"reason": reason, "ends_at": ends_at}, key=f"moderation:{entry.id}",
+        session,
+        member.id,
+        subject="Your forum account is suspended",
+        template="moderation_suspended",
+        context={"reason": reason, "ends_at": ends_at},
+        key=f"moderation:{entry.id}",
     )
     session.commit()
     return Outcome(True, f"{member.display_name} is suspended ({period}). They can still read and sign in, but not post or report.")
@@ -303,8 +360,7 @@ def suspend_member(session: Session, member: User, moderator: User, reason: str,
 def lift_suspension(session: Session, member: User, moderator: User) -> Outcome:
     now = utcnow()
     result = session.execute(
-        update(Suspension).where(Suspension.user_id == member.id, active_condition(now))
-        .values(lifted_at=now, lifted_by_id=moderator.id),
+        update(Suspension).where(Suspension.user_id == member.id, active_condition(now)).values(lifted_at=now, lifted_by_id=moderator.id),
         execution_options=NO_SYNC,
     )
     if result.rowcount == 0:
@@ -340,17 +396,22 @@ def add_watched_word(session: Session, moderator: User, phrase: str, action: str
     if session.scalar(select(WatchedWord.id).where(WatchedWord.key == key)) is not None:
         session.rollback()
         return Outcome(False, f"“{phrase}” is already watched. Nothing changed: remove it first to change its action.")
-    word = WatchedWord(phrase=phrase, key=key, action=action, message=message or None, created_by_id=moderator.id,
-                       created_at=utcnow())
+    word = WatchedWord(phrase=phrase, key=key, action=action, message=message or None, created_by_id=moderator.id, created_at=utcnow())
     session.add(word)
     try:
         session.flush()
     except IntegrityError:  # another moderator added it a moment ago
         session.rollback()
         return Outcome(False, f"“{phrase}” is already watched. Nothing changed.")
-    log_action(session, moderator, "add_watched_word", "watched_word", word.id,
-               reason=f"“{phrase}”: {ACTION_LABELS[action].lower()}" + (f". Message: {message}" if message else ""),
-               new=action)
+    log_action(
+        session,
+        moderator,
+        "add_watched_word",
+        "watched_word",
+        word.id,
+        reason=f"“{phrase}”: {ACTION_LABELS[action].lower()}" + (f". Message: {message}" if message else ""),
+        new=action,
+    )
     session.commit()
     return Outcome(True, f"“{phrase}” is now watched: {ACTION_LABELS[action].lower()}.")
 

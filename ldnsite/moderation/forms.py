@@ -125,8 +125,10 @@ class LogFilterForm(FlaskForm):
 class WatchedWordForm(FlaskForm):
     phrase = StringField(
         "Word or phrase",
-        validators=[InputRequired("Enter a word or phrase to watch"),
-                    Length(max=100, message="The word or phrase must be 100 characters or fewer")],
+        validators=[
+            InputRequired("Enter a word or phrase to watch"),
+            Length(max=100, message="The word or phrase must be 100 characters or fewer"),
+        ],
     )
     action = RadioField("What happens when a post uses it", choices=[], validate_choice=False)
     message = TextAreaField(

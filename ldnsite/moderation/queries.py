@@ -42,8 +42,11 @@ class QueueItem:
 
 def _open_reports():
     return (
-        select(Report.post_id.label("post_id"), func.min(Report.created_at).label("first_report"),
-               func.max(case((Report.category == AT_RISK, 1), else_=0)).label("at_risk"))
+        select(
+            Report.post_id.label("post_id"),
+            func.min(Report.created_at).label("first_report"),
+            func.max(case((Report.category == AT_RISK, 1), else_=0)).label("at_risk"),
+        )
         .where(Report.resolved_at.is_(None))
         .group_by(Report.post_id)
         .subquery()
@@ -52,9 +55,10 @@ def _open_reports():
 
 def _queue_condition(reports):
     """Held posts; published posts with open reports or marked urgent (someone may be at risk)."""
-    return or_(Post.status == PENDING,
-               and_(Post.status == PUBLISHED, or_(reports.c.post_id.is_not(None), Post.urgent_at.is_not(None),
-                                                  Post.flag_reason.is_not(None))))
+    return or_(
+        Post.status == PENDING,
+        and_(Post.status == PUBLISHED, or_(reports.c.post_id.is_not(None), Post.urgent_at.is_not(None), Post.flag_reason.is_not(None))),
+    )
 
 
 def queue_page(session: Session, page: int) -> Paginated:
@@ -62,8 +66,10 @@ def queue_page(session: Session, page: int) -> Paginated:
     a held post by when it was written, a reported one by its first open report."""
     reports = _open_reports()
     urgent = or_(Post.urgent_at.is_not(None), reports.c.at_risk == 1)
-    flagged_at = case((Post.status == PENDING, Post.created_at),
-                      else_=func.coalesce(reports.c.first_report, Post.urgent_at, Post.edited_at, Post.created_at))
+    flagged_at = case(
+        (Post.status == PENDING, Post.created_at),
+        else_=func.coalesce(reports.c.first_report, Post.urgent_at, Post.edited_at, Post.created_at),
+    )
     base = select(Post).outerjoin(reports, reports.c.post_id == Post.id).where(_queue_condition(reports))
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     urgent_first = case((urgent, 0), else_=1)
@@ -92,8 +98,16 @@ def queue_page(session: Session, page: int) -> Paginated:
         item_reports = open_reports.get(post.id, [])
         for report in item_reports:
             report.reporter_name = reporters.get(report.reporter_id)  # type: ignore[attr-defined]
-        items.append(QueueItem(post=post, flagged_at=flagged, is_first=post.id in firsts, reports=item_reports,
-                               history=histories.get(post.author_id, AuthorHistory()), urgent=post.id in urgent_ids))
+        items.append(
+            QueueItem(
+                post=post,
+                flagged_at=flagged,
+                is_first=post.id in firsts,
+                reports=item_reports,
+                history=histories.get(post.author_id, AuthorHistory()),
+                urgent=post.id in urgent_ids,
+            )
+        )
     return Paginated(items=items, page=page, pages=page_count(total), total=total)
 
 
@@ -108,7 +122,8 @@ def author_histories(session: Session, user_ids: set[int]) -> dict[int, AuthorHi
         return {}
     histories = {uid: AuthorHistory() for uid in user_ids}
     counts = session.execute(
-        select(Post.author_id, Post.status, func.count()).where(Post.author_id.in_(user_ids), Post.status.in_((PUBLISHED, REMOVED)))
+        select(Post.author_id, Post.status, func.count())
+        .where(Post.author_id.in_(user_ids), Post.status.in_((PUBLISHED, REMOVED)))
         .group_by(Post.author_id, Post.status)
     )
     for uid, status, count in counts:
@@ -129,17 +144,22 @@ def author_histories(session: Session, user_ids: set[int]) -> dict[int, AuthorHi
 
 
 def member_posts(session: Session, user_id: int, limit: int = 20) -> list[Post]:
-    return list(session.scalars(
-        select(Post).where(Post.author_id == user_id).options(selectinload(Post.topic)).order_by(Post.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Post).where(Post.author_id == user_id).options(selectinload(Post.topic)).order_by(Post.id.desc()).limit(limit)
+        )
+    )
 
 
 def member_suspensions(session: Session, user_id: int) -> list[Suspension]:
-    return list(session.scalars(
-        select(Suspension).where(Suspension.user_id == user_id)
-        .options(selectinload(Suspension.moderator), selectinload(Suspension.lifted_by))
-        .order_by(Suspension.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(Suspension)
+            .where(Suspension.user_id == user_id)
+            .options(selectinload(Suspension.moderator), selectinload(Suspension.lifted_by))
+            .order_by(Suspension.id.desc())
+        )
+    )
 
 
 def member_search(session: Session, q: str, page: int) -> Paginated:
@@ -147,8 +167,13 @@ def member_search(session: Session, q: str, page: int) -> Paginated:
     if q:
         pattern = "%" + q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         # display_name_key is the case-folded name (SQLite's lower() folds ASCII only); emails are stored lower-case.
-        query = query.where(or_(User.display_name_key.like(pattern, escape="\\"), func.lower(User.display_name).like(pattern, escape="\\"),
-                                User.email.like(pattern, escape="\\")))
+        query = query.where(
+            or_(
+                User.display_name_key.like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     users = list(session.scalars(query.order_by(User.display_name, User.id).limit(PER_PAGE).offset(offset(page))))
     return Paginated(items=users, page=page, pages=page_count(total), total=total)
@@ -183,14 +208,14 @@ def log_moderators(session: Session) -> list[tuple[int, str]]:
     """Everyone who can moderate now or has a log entry, for the filter."""
     ids = set(session.scalars(select(ModerationLog.moderator_id).distinct()))
     rows = session.execute(
-        select(User.id, User.display_name).where(or_(User.id.in_(ids - {None}), User.role.in_(("moderator", "admin"))))
+        select(User.id, User.display_name)
+        .where(or_(User.id.in_(ids - {None}), User.role.in_(("moderator", "admin"))))
         .order_by(User.display_name, User.id)
     )
     return [(uid, name) for uid, name in rows]
 
 
-def log_page(session: Session, page: int, moderator_id: int | None, action: str | None,
-             target: tuple[str, int] | None = None) -> Paginated:
+def log_page(session: Session, page: int, moderator_id: int | None, action: str | None, target: tuple[str, int] | None = None) -> Paginated:
     query = select(ModerationLog)
     if moderator_id is not None:
         query = query.where(ModerationLog.moderator_id == moderator_id)
@@ -199,22 +224,31 @@ def log_page(session: Session, page: int, moderator_id: int | None, action: str 
     if target:
         query = query.where(ModerationLog.target_type == target[0], ModerationLog.target_id == target[1])
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    entries = list(session.scalars(
-        query.options(selectinload(ModerationLog.moderator)).order_by(ModerationLog.id.desc())
-        .limit(PER_PAGE).offset(offset(page))
-    ))
+    entries = list(
+        session.scalars(
+            query.options(selectinload(ModerationLog.moderator)).order_by(ModerationLog.id.desc()).limit(PER_PAGE).offset(offset(page))
+        )
+    )
     return Paginated(items=describe(session, entries), page=page, pages=page_count(total), total=total)
 
 
 def member_log(session: Session, user_id: int, limit: int = 50) -> list[LogRow]:
     """Entries about this member or their posts."""
     post_ids = select(Post.id).where(Post.author_id == user_id)
-    entries = list(session.scalars(
-        select(ModerationLog)
-        .where(or_(and_(ModerationLog.target_type == "user", ModerationLog.target_id == user_id),
-                   and_(ModerationLog.target_type == "post", ModerationLog.target_id.in_(post_ids))))
-        .options(selectinload(ModerationLog.moderator)).order_by(ModerationLog.id.desc()).limit(limit)
-    ))
+    entries = list(
+        session.scalars(
+            select(ModerationLog)
+            .where(
+                or_(
+                    and_(ModerationLog.target_type == "user", ModerationLog.target_id == user_id),
+                    and_(ModerationLog.target_type == "post", ModerationLog.target_id.in_(post_ids)),
+                )
+            )
+            .options(selectinload(ModerationLog.moderator))
+            .order_by(ModerationLog.id.desc())
+            .limit(limit)
+        )
+    )
     return describe(session, entries)
 
 
@@ -228,16 +262,14 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
     topic_rows = session.execute(select(Topic.id, Topic.title, Topic.author_id).where(Topic.id.in_(topic_ids))).all() if topic_ids else []
     topics = {tid: title for tid, title, _ in topic_rows}
     topic_authors = {tid: author for tid, _, author in topic_rows}
-    users = _users(session, user_ids | {p.author_id for p in posts.values() if p.author_id}
-                   | {a for a in topic_authors.values() if a})
+    users = _users(session, user_ids | {p.author_id for p in posts.values() if p.author_id} | {a for a in topic_authors.values() if a})
     rows = []
     for e in entries:
         url = None
         if e.target_type == "post" and e.target_id in posts:
             post = posts[e.target_id]
             author = users.get(post.author_id, "a deleted member") if post.author_id else "a deleted member"
-            text = (f"Post by {author} from {post.created_at:%-d %b %Y %H:%M} "
-                    f"in “{topics.get(post.topic_id, 'unknown topic')}”")
+            text = f"Post by {author} from {post.created_at:%-d %b %Y %H:%M} in “{topics.get(post.topic_id, 'unknown topic')}”"
             url = post.url
         elif e.target_type == "topic":
             starter = topic_authors.get(e.target_id)
@@ -256,8 +288,7 @@ def describe(session: Session, entries: list[ModerationLog]) -> list[LogRow]:
 
 
 def watched_words(session: Session) -> list:
-    return list(session.scalars(select(WatchedWord).options(selectinload(WatchedWord.created_by))
-                                .order_by(WatchedWord.key)))
+    return list(session.scalars(select(WatchedWord).options(selectinload(WatchedWord.created_by)).order_by(WatchedWord.key)))
 
 
 def reply_count(session: Session, topic_id: int) -> int:

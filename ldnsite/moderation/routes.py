@@ -102,8 +102,7 @@ def remove(post_id: int):
         status = 200
     is_first = post.is_first
     replies = queries.reply_count(session, post.topic_id) if is_first else 0
-    return render_template("moderation/remove.html", post=post, form=form, next=_next(""),
-                           is_first=is_first, replies=replies), status
+    return render_template("moderation/remove.html", post=post, form=form, next=_next(""), is_first=is_first, replies=replies), status
 
 
 @bp.post("/p/<int:post_id>/approve")
@@ -251,8 +250,12 @@ def log():
 
 
 def _render_words(form: WatchedWordForm | None = None, status: int = 200):
-    return render_template("moderation/words.html", form=form or WatchedWordForm(formdata=None),
-                           words=queries.watched_words(get_session()), labels=ACTION_LABELS), status
+    return render_template(
+        "moderation/words.html",
+        form=form or WatchedWordForm(formdata=None),
+        words=queries.watched_words(get_session()),
+        labels=ACTION_LABELS,
+    ), status
 
 
 @bp.route("/words", methods=["GET", "POST"])
@@ -272,8 +275,12 @@ def words():
 def remove_word(word_id: int):
     _require_action_form()
     session = get_session()
-    if session.get(WatchedWord, word_id) is None and session.scalar(
-            select(ModerationLog.id).where(ModerationLog.target_type == "watched_word",
-                                           ModerationLog.target_id == word_id).limit(1)) is None:
+    if (
+        session.get(WatchedWord, word_id) is None
+        and session.scalar(
+            select(ModerationLog.id).where(ModerationLog.target_type == "watched_word", ModerationLog.target_id == word_id).limit(1)
+        )
+        is None
+    ):
         abort(404)  # never existed; one removed already gets "already removed" below (a second click)
     return _report(actions.remove_watched_word(get_session(), _moderator(), word_id), url_for(".words"))

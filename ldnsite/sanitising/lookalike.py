@@ -18,22 +18,82 @@ import unicodedata
 _INVISIBLE_CATEGORIES = {"Cf", "Cc", "Co", "Cs"}
 
 # Latin look-alikes from Greek and Cyrillic, and the usual digit and symbol swaps.
-_SKELETON = str.maketrans({
-    # Greek (lower case: the text is case-folded first)
-    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "γ": "y", "μ": "u", "ω": "w", "σ": "o", "ς": "s",
-    # Cyrillic
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-    "ɡ": "g", "ո": "n", "ս": "u",
-    # digits and symbols standing in for letters
-    "0": "o", "1": "i", "l": "i", "|": "i", "!": "i", "3": "e", "4": "a", "@": "a", "5": "s",
-    "$": "s", "7": "t", "8": "b", "9": "g", "6": "b", "2": "z",
-})
+_SKELETON = str.maketrans(
+    {
+        # Greek (lower case: the text is case-folded first)
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "η": "n",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "γ": "y",
+        "μ": "u",
+        "ω": "w",
+        "σ": "o",
+        "ς": "s",
+        # Cyrillic
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ɡ": "g",
+        "ո": "n",
+        "ս": "u",
+        # digits and symbols standing in for letters
+        "0": "o",
+        "1": "i",
+        "l": "i",
+        "|": "i",
+        "!": "i",
+        "3": "e",
+        "4": "a",
+        "@": "a",
+        "5": "s",
+        "$": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+        "6": "b",
+        "2": "z",
+    }
+)
 
 # Words only staff may use in a name, and the site's own name (all as skeletons).
-RESERVED_WORDS = ("moderator", "moderators", "mod", "mods", "admin", "admins", "administrator", "staff",
-                  "team", "official", "support", "ldnguide")
+RESERVED_WORDS = (
+    "moderator",
+    "moderators",
+    "mod",
+    "mods",
+    "admin",
+    "admins",
+    "administrator",
+    "staff",
+    "team",
+    "official",
+    "support",
+    "ldnguide",
+)
 # Long enough to be refused inside a run of letters too ("SiteAdmin", "ModeratorTeam").
 _EMBEDDED = ("moderator", "admin", "official", "ldnguide")
 

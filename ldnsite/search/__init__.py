@@ -59,7 +59,8 @@ def check_backend(config) -> str:
         scheme = url.split(":", 1)[0] or "none"
         raise RuntimeError(
             "SEARCH_BACKEND=postgres searches in PostgreSQL, but DATABASE_URL is not a PostgreSQL database "
-            f"({scheme}). Set FLASK_DATABASE_URL=postgresql+psycopg://..., or FLASK_SEARCH_BACKEND=whoosh.")
+            f"({scheme}). Set FLASK_DATABASE_URL=postgresql+psycopg://..., or FLASK_SEARCH_BACKEND=whoosh."
+        )
     return backend
 
 

@@ -153,8 +153,7 @@ def load_visible(session: Session, topic_ids: set[int], post_ids: set[int]) -> V
     """Load hit rows in two queries and keep only what a reader may see now."""
     posts: dict[int, Post] = {}
     if post_ids:
-        posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)).options(joinedload(Post.topic)))
-                 if p.is_public}
+        posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_(post_ids)).options(joinedload(Post.topic))) if p.is_public}
         topic_ids.update(p.topic_id for p in posts.values())
     topics: dict[int, Topic] = {}
     openings: dict[int, Post] = {}

@@ -204,8 +204,7 @@ class Indexer:
                             applied.update(r.id for r in new)
                             total += len(new)
                         safe = self._advance(safe, rows, applied)
-                        state.update(safe=safe, applied=sorted(i for i in applied if i > safe),
-                                     synced_at=utcnow().isoformat())
+                        state.update(safe=safe, applied=sorted(i for i in applied if i > safe), synced_at=utcnow().isoformat())
                         gen.write_state(state)
                 if len(rows) < limit:
                     return total
@@ -335,9 +334,7 @@ class Indexer:
         safe = int(gen.read_state().get("safe", 0))
         cutoff = utcnow() - timedelta(seconds=self.retention)
         with self.sessionmaker() as session:
-            result = session.execute(
-                delete(SearchOutbox).where(SearchOutbox.id <= safe, SearchOutbox.created_at < cutoff)
-            )
+            result = session.execute(delete(SearchOutbox).where(SearchOutbox.id <= safe, SearchOutbox.created_at < cutoff))
             session.commit()
             return result.rowcount or 0
 
@@ -397,11 +394,18 @@ class Indexer:
                         writer.cancel()
                         raise
                     writer.commit()
-                    gen.write_state({
-                        "safe": safe, "applied": [], "content_signature": signature, "schema": SCHEMA_VERSION,
-                        "built_at": utcnow().isoformat(), "synced_at": utcnow().isoformat(), "built_docs": count,
-                        "synonyms": synonyms_hash,
-                    })
+                    gen.write_state(
+                        {
+                            "safe": safe,
+                            "applied": [],
+                            "content_signature": signature,
+                            "schema": SCHEMA_VERSION,
+                            "built_at": utcnow().isoformat(),
+                            "synced_at": utcnow().isoformat(),
+                            "built_docs": count,
+                            "synonyms": synonyms_hash,
+                        }
+                    )
                     self._sync_generation(gen)
                 except BaseException as exc:
                     self.store.discard(gen)
@@ -412,8 +416,7 @@ class Indexer:
             self.store.record_failure(None)  # also sets aside the file's space for a later failure on a full disk
             self._sync_generation(gen)  # rows committed while the pointer moved
             seconds = time.monotonic() - started
-            return {"generation": gen.name, "replaced": previous.name if previous else None,
-                    "documents": count, "seconds": seconds}
+            return {"generation": gen.name, "replaced": previous.name if previous else None, "documents": count, "seconds": seconds}
 
     def ensure(self) -> str:
         """Build the index if missing or outdated, reindex pages if site/ changed, then sync."""
@@ -444,17 +447,24 @@ class Indexer:
         if mismatch:
             self.rebuild()
             return f"rebuilt: {mismatch}"
-        return (("pages reindexed (site/ changed); " if changed else "up to date; ") + f"{applied} outbox rows applied"
-                + (f"; removed unfinished {', '.join(removed)}" if removed else ""))
+        return (
+            ("pages reindexed (site/ changed); " if changed else "up to date; ")
+            + f"{applied} outbox rows applied"
+            + (f"; removed unfinished {', '.join(removed)}" if removed else "")
+        )
 
     def expected_documents(self, session: Session) -> int:
         """How many documents a complete index holds: pages, visible topics, visible replies."""
         openings = first_post_ids().subquery()
         topics = session.scalar(select(func.count(Topic.id)).where(Topic.status == PUBLISHED)) or 0
-        replies = session.scalar(
-            select(func.count(Post.id)).join(Topic, Topic.id == Post.topic_id)
-            .where(public_posts(), Post.id.not_in(select(openings.c.post_id)))
-        ) or 0
+        replies = (
+            session.scalar(
+                select(func.count(Post.id))
+                .join(Topic, Topic.id == Post.topic_id)
+                .where(public_posts(), Post.id.not_in(select(openings.c.post_id)))
+            )
+            or 0
+        )
         return len(list(self.content.all())) + topics + replies
 
     def _pending(self, gen: Generation, session: Session) -> int:
@@ -479,8 +489,11 @@ class Indexer:
         gen = self.store.live()
         if gen is None:
             unfinished = [p.name for p in self.store.unfinished_generations()]
-            return {"index": "missing", "health": "there is no index",
-                    "unfinished_generations": ", ".join(unfinished) if unfinished else "none"}
+            return {
+                "index": "missing",
+                "health": "there is no index",
+                "unfinished_generations": ", ".join(unfinished) if unfinished else "none",
+            }
         state = gen.read_state()
         docs, problems = gen.verify()
         segments = len(gen.open()._segments()) if not problems else None

@@ -118,8 +118,13 @@ def row(doc: dict, analyzer) -> dict:
     kind = doc["kind"]
     topic = doc.get("topic")
     return {
-        "key": doc["key"], "kind": kind, "ref": doc["ref"], "url": doc.get("url", ""),
-        "topic_id": int(topic) if topic else None, "date": doc.get("date"), "is_page": kind == "page",
+        "key": doc["key"],
+        "kind": kind,
+        "ref": doc["ref"],
+        "url": doc.get("url", ""),
+        "topic_id": int(topic) if topic else None,
+        "date": doc.get("date"),
+        "is_page": kind == "page",
         "vec": vector(doc, analyzer),
     }
 
@@ -139,8 +144,7 @@ NEW_WORD = text("INSERT INTO search_vocabulary (word, docs) VALUES (:word, 1) ON
 def write(conn, changes: Changes, analyzer) -> None:
     """Apply a batch of changes (one entry per document) with the caller's connection or session."""
     if changes.dropped_topics:
-        conn.execute(text("DELETE FROM search_document WHERE topic_id = ANY(:ids)"),
-                     {"ids": sorted(changes.dropped_topics)})
+        conn.execute(text("DELETE FROM search_document WHERE topic_id = ANY(:ids)"), {"ids": sorted(changes.dropped_topics)})
     gone = sorted(k for k, d in changes.docs.items() if d is None)
     if gone:
         conn.execute(text("DELETE FROM search_document WHERE key = ANY(:keys)"), {"keys": gone})
@@ -210,16 +214,18 @@ class PgSnapshot:
         """Documents with the word (the vocabulary holds `spell` words only: pages, topic titles, opening posts)."""
         if fieldname != "spell":
             return 0
-        return int(self.conn.execute(text("SELECT docs FROM search_vocabulary WHERE word = :w"),
-                                     {"w": word}).scalar() or 0)
+        return int(self.conn.execute(text("SELECT docs FROM search_vocabulary WHERE word = :w"), {"w": word}).scalar() or 0)
 
     def suggest(self, fieldname: str, word: str, limit: int, maxdist: int, prefix: int) -> list[str]:
         """Known words within maxdist edits sharing the first `prefix` letters: nearest first, then most frequent."""
         lo, hi = _prefix_range(word[:prefix] or word[:1])
-        rows = self.conn.execute(text(
-            "SELECT word, docs FROM search_vocabulary WHERE word >= :lo AND word < :hi AND docs > 0 "
-            "AND length(word) BETWEEN :short AND :long"),
-            {"lo": lo, "hi": hi, "short": len(word) - maxdist, "long": len(word) + maxdist}).all()
+        rows = self.conn.execute(
+            text(
+                "SELECT word, docs FROM search_vocabulary WHERE word >= :lo AND word < :hi AND docs > 0 "
+                "AND length(word) BETWEEN :short AND :long"
+            ),
+            {"lo": lo, "hi": hi, "short": len(word) - maxdist, "long": len(word) + maxdist},
+        ).all()
         scored = []
         for candidate, docs in rows:
             distance = _levenshtein(word, candidate, maxdist)
@@ -230,9 +236,10 @@ class PgSnapshot:
     def prefix_terms(self, prefix: str, cap: int) -> list[str]:
         """The `cap` commonest stems of known words starting with prefix."""
         lo, hi = _prefix_range(prefix)
-        rows = self.conn.execute(text(
-            "SELECT word, docs FROM search_vocabulary WHERE word >= :lo AND word < :hi ORDER BY docs DESC LIMIT :n"),
-            {"lo": lo, "hi": hi, "n": PREFIX_SCAN}).all()
+        rows = self.conn.execute(
+            text("SELECT word, docs FROM search_vocabulary WHERE word >= :lo AND word < :hi ORDER BY docs DESC LIMIT :n"),
+            {"lo": lo, "hi": hi, "n": PREFIX_SCAN},
+        ).all()
         counts: dict[str, int] = {}
         for word, docs in rows:
             for stem in stems(word):
@@ -272,8 +279,7 @@ class PgSnapshot:
             if found is not None:
                 return found
         if n == 1 and len(alts) == 1:  # the count is the document frequency: no row needs evaluating
-            total = full = int(self.conn.execute(text(f"SELECT count(*) FROM search_document WHERE {where}"),
-                                                 params).scalar() or 0)
+            total = full = int(self.conn.execute(text(f"SELECT count(*) FROM search_document WHERE {where}"), params).scalar() or 0)
             dfs, at_least = [total], {}
         else:
             # Each alternative is tested once per row (OFFSET 0 keeps the planner from repeating the tests).
@@ -282,13 +288,17 @@ class PgSnapshot:
             frequencies = ", ".join(f"count(*) FILTER (WHERE m{i})" for i in range(len(alts)))
             between = range(n - 1, need, -1)  # rows matching at least k units, for the levels between
             levels = "".join(f", count(*) FILTER (WHERE hits >= {k})" for k in between)
-            counted = self.conn.execute(text(
-                f"SELECT count(*) FILTER (WHERE hits >= {need}), count(*) FILTER (WHERE hits = {n}){levels}, "
-                f"{frequencies} FROM (SELECT *, {units_hit if n > 1 else '1'} AS hits FROM (SELECT {tested} "
-                f"FROM search_document WHERE {where} OFFSET 0) t) m"), params).one()
+            counted = self.conn.execute(
+                text(
+                    f"SELECT count(*) FILTER (WHERE hits >= {need}), count(*) FILTER (WHERE hits = {n}){levels}, "
+                    f"{frequencies} FROM (SELECT *, {units_hit if n > 1 else '1'} AS hits FROM (SELECT {tested} "
+                    f"FROM search_document WHERE {where} OFFSET 0) t) m"
+                ),
+                params,
+            ).one()
             total, full = int(counted[0]), int(counted[1])
-            at_least = dict(zip(between, (int(c) for c in counted[2:2 + len(between)]), strict=True))
-            dfs = [int(d) for d in counted[2 + len(between):]]
+            at_least = dict(zip(between, (int(c) for c in counted[2 : 2 + len(between)]), strict=True))
+            dfs = [int(d) for d in counted[2 + len(between) :]]
         if total == 0:
             return _empty()
         domain = max(self.engine.doc_count(self.conn, pages), max(dfs))  # the cached count may lag a new post
@@ -337,10 +347,14 @@ class PgSnapshot:
         score = " + ".join(scores)
 
         def ranked(condition: str) -> list:
-            return self.conn.execute(text(
-                f"SELECT id, kind, ref, url, date, hits, score FROM (SELECT id, kind, ref, url, date, {hits} AS hits, "
-                f"({score})::float8 AS score FROM search_document WHERE {where}{condition}) m WHERE hits >= {need} "
-                f"ORDER BY hits DESC, {order} LIMIT :limit"), params).all()
+            return self.conn.execute(
+                text(
+                    f"SELECT id, kind, ref, url, date, hits, score FROM (SELECT id, kind, ref, url, date, {hits} AS hits, "
+                    f"({score})::float8 AS score FROM search_document WHERE {where}{condition}) m WHERE hits >= {need} "
+                    f"ORDER BY hits DESC, {order} LIMIT :limit"
+                ),
+                params,
+            ).all()
 
         if not pages and not by_date and bounded and total > BOUND_FROM:
             rows = self._bounded(ranked, ceilings, params, limit)
@@ -348,9 +362,13 @@ class PgSnapshot:
             rows = ranked("")
         for r in rows:
             self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "url": r.url, "date": r.date}
-        return Ranked(np.array([r.id for r in rows], dtype=np.int64),
-                      np.array([r.score for r in rows], dtype=np.float32),
-                      np.array([_micros(r.date) for r in rows], dtype=np.int64), full, total - full)
+        return Ranked(
+            np.array([r.id for r in rows], dtype=np.int64),
+            np.array([r.score for r in rows], dtype=np.float32),
+            np.array([_micros(r.date) for r in rows], dtype=np.int64),
+            full,
+            total - full,
+        )
 
     def _one_word(self, where: str, params: dict, alt: Alt, limit: int) -> Ranked | None:
         """One word in the forum: the count and the top rows in one pass, ranking only rows short enough to win.
@@ -365,11 +383,15 @@ class PgSnapshot:
         params = {**params, "topic_len": _longest(1.0, GUESS), "post_len": _longest(POST_CEILING, GUESS)}
         rank = f"ts_rank(CAST(:w AS real[]), vec, CAST(:a0 AS tsquery), {NORMALIZATION[False]})"
         order = "r DESC, date DESC NULLS LAST, id"
-        found = self.conn.execute(text(
-            f"SELECT count(*), (array_agg(id ORDER BY {order}) FILTER (WHERE r IS NOT NULL))[1:{int(limit)}], "
-            f"(array_agg(r ORDER BY {order}) FILTER (WHERE r IS NOT NULL))[1:{int(limit)}] FROM (SELECT id, date, "
-            f"CASE WHEN len <= :topic_len AND (kind = 'topic' OR len <= :post_len) THEN {rank} END AS r "
-            f"FROM search_document WHERE {where}) m"), params).one()
+        found = self.conn.execute(
+            text(
+                f"SELECT count(*), (array_agg(id ORDER BY {order}) FILTER (WHERE r IS NOT NULL))[1:{int(limit)}], "
+                f"(array_agg(r ORDER BY {order}) FILTER (WHERE r IS NOT NULL))[1:{int(limit)}] FROM (SELECT id, date, "
+                f"CASE WHEN len <= :topic_len AND (kind = 'topic' OR len <= :post_len) THEN {rank} END AS r "
+                f"FROM search_document WHERE {where}) m"
+            ),
+            params,
+        ).one()
         total, ids, ranks = int(found[0]), found[1] or [], found[2] or []
         if total == 0:
             return _empty()
@@ -379,12 +401,19 @@ class PgSnapshot:
         weight = float(f"{alt.boost * math.log(1 + (domain - total + 0.5) / (total + 0.5)):.6f}")
         if weight <= 0:
             return None
-        rows = {r.id: r for r in self.conn.execute(
-            text("SELECT id, kind, ref, url, date FROM search_document WHERE id = ANY(:ids)"), {"ids": ids})}
+        rows = {
+            r.id: r
+            for r in self.conn.execute(text("SELECT id, kind, ref, url, date FROM search_document WHERE id = ANY(:ids)"), {"ids": ids})
+        }
         for r in rows.values():
             self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "url": r.url, "date": r.date}
-        return Ranked(np.array(ids, dtype=np.int64), np.array([weight * r for r in ranks], dtype=np.float32),
-                      np.array([_micros(rows[i].date) for i in ids], dtype=np.int64), total, 0)
+        return Ranked(
+            np.array(ids, dtype=np.int64),
+            np.array([weight * r for r in ranks], dtype=np.float32),
+            np.array([_micros(rows[i].date) for i in ids], dtype=np.int64),
+            total,
+            0,
+        )
 
     @staticmethod
     def _bounded(ranked, ceilings: dict[str, float], params: dict, limit: int) -> list:
@@ -430,8 +459,9 @@ UPPER = "vec @@ CAST(:upper AS tsquery)"
 
 def _any_of(units: list, k: int) -> str:
     """A tsquery matching the rows that match at least k of the units."""
-    return " | ".join("(" + " & ".join(unit_query(units[j].alts) for j in combo) + ")"
-                      for combo in itertools.combinations(range(len(units)), k))
+    return " | ".join(
+        "(" + " & ".join(unit_query(units[j].alts) for j in combo) + ")" for combo in itertools.combinations(range(len(units)), k)
+    )
 
 
 def _longest(ceiling: float, floor: float) -> int:
@@ -456,8 +486,7 @@ class PgEngine:
     def __init__(self, app: Flask, analyzer) -> None:
         replica = app.config["SEARCH_DATABASE_URL"]
         self._own = bool(replica)  # reads only; writes always go to the primary (the app's session)
-        self.db: Engine = (make_engine(replica, **app.config["DATABASE_ENGINE_OPTIONS"]) if replica
-                           else app.extensions["db_engine"])
+        self.db: Engine = make_engine(replica, **app.config["DATABASE_ENGINE_OPTIONS"]) if replica else app.extensions["db_engine"]
         self.analyzer = analyzer
         self._stats: dict = {}  # (pass, query) -> (frequency, when)
         self._corrections: dict = {}
@@ -485,8 +514,10 @@ class PgEngine:
         key = ("docs", pages)
         found = self._stats.get(key)
         if found is None or time.monotonic() - found[1] > STATS_SECONDS:
-            found = (int(conn.execute(text("SELECT count(*) FROM search_document WHERE is_page = :p"),
-                                      {"p": pages}).scalar() or 0), time.monotonic())
+            found = (
+                int(conn.execute(text("SELECT count(*) FROM search_document WHERE is_page = :p"), {"p": pages}).scalar() or 0),
+                time.monotonic(),
+            )
             self._stats[key] = found
         return found[0]
 
@@ -558,8 +589,10 @@ class PgIndexer:
                 with session.begin_nested():
                     self.apply(session, pending)
             except ProgrammingError:  # no search tables (migration 0005 not run): keep the post, say so
-                log.error("search: search_document is missing, the change is saved but not searchable: "
-                          "run `flask --app app db upgrade` and `flask --app app index ensure`")
+                log.error(
+                    "search: search_document is missing, the change is saved but not searchable: "
+                    "run `flask --app app db upgrade` and `flask --app app index ensure`"
+                )
 
         def forget(session: Session, previous) -> None:
             if previous.parent is None and not previous.nested:  # the whole transaction, not a savepoint
@@ -606,9 +639,10 @@ class PgIndexer:
         return dict(conn.execute(text("SELECT key, value FROM search_state")).all())
 
     def _set_state(self, conn, **values) -> None:
-        conn.execute(text("INSERT INTO search_state (key, value) VALUES (:k, :v) "
-                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-                     [{"k": k, "v": str(v)} for k, v in values.items()])
+        conn.execute(
+            text("INSERT INTO search_state (key, value) VALUES (:k, :v) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+            [{"k": k, "v": str(v)} for k, v in values.items()],
+        )
 
     def content_signature(self) -> str:
         return Indexer.content_signature(self)
@@ -637,8 +671,7 @@ class PgIndexer:
                 conn.execute(text("SELECT pg_advisory_lock(:k, hashtext(current_schema()))"), {"k": REBUILD_LOCK})
                 held = True
             else:
-                held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"),
-                                         {"k": REBUILD_LOCK}).scalar())
+                held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"), {"k": REBUILD_LOCK}).scalar())
             conn.commit()
             try:
                 yield held
@@ -681,15 +714,19 @@ class PgIndexer:
                 session.execute(text("DELETE FROM search_vocabulary"))
                 items = [{"word": w, "docs": n} for w, n in words.items()]
                 for i in range(0, len(items), 5000):
-                    session.execute(text("INSERT INTO search_vocabulary (word, docs) VALUES (:word, :docs)"),
-                                    items[i:i + 5000])
+                    session.execute(text("INSERT INTO search_vocabulary (word, docs) VALUES (:word, :docs)"), items[i : i + 5000])
                 # Changes committed while the build ran may have been overwritten by an older read: apply them again.
                 cutoff = since - timedelta(seconds=self.grace)
-                recent = session.execute(text("SELECT doc_kind, doc_id FROM search_outbox WHERE created_at >= :c"),
-                                         {"c": cutoff}).all()
+                recent = session.execute(text("SELECT doc_kind, doc_id FROM search_outbox WHERE created_at >= :c"), {"c": cutoff}).all()
                 self.apply(session, [(k, i) for k, i in recent])
-                self._set_state(session, schema=SCHEMA_VERSION, synonyms=self.synonyms_hash,
-                                content_signature=signature, built_at=utcnow().isoformat(), built_docs=count)
+                self._set_state(
+                    session,
+                    schema=SCHEMA_VERSION,
+                    synonyms=self.synonyms_hash,
+                    content_signature=signature,
+                    built_at=utcnow().isoformat(),
+                    built_docs=count,
+                )
                 session.commit()
             self.engine.clear_caches()
             # VACUUM too: the rebuild rewrote every row, and the index scans read the visibility map.
@@ -759,8 +796,11 @@ class PgIndexer:
                     documents = session.execute(text("SELECT count(*) FROM search_document")).scalar() or 0
                     words = session.execute(text("SELECT count(*) FROM search_vocabulary")).scalar() or 0
             except ProgrammingError:
-                return {"engine": "postgres", "health": "the search tables are missing: run `flask --app app db upgrade`",
-                        "missing_extensions": ", ".join(missing) or "none"}
+                return {
+                    "engine": "postgres",
+                    "health": "the search tables are missing: run `flask --app app db upgrade`",
+                    "missing_extensions": ", ".join(missing) or "none",
+                }
             expected = self.rules.expected_documents(session)
             rows = session.execute(text("SELECT count(*) FROM search_outbox")).scalar() or 0
         problems = []
@@ -782,8 +822,7 @@ class PgIndexer:
             "outbox_pending": 0,  # nothing waits: documents are written in the changing transaction
             # Not needed by the engine (the site's analyzer folds accents before PostgreSQL sees text).
             "missing_extensions": ", ".join(missing) or "none",
-            "search_database": "replica (SEARCH_DATABASE_URL)" if self.app.config["SEARCH_DATABASE_URL"]
-            else "primary",
+            "search_database": "replica (SEARCH_DATABASE_URL)" if self.app.config["SEARCH_DATABASE_URL"] else "primary",
         }
 
 

@@ -22,7 +22,8 @@ from ldnsite.db import NAMING
 metadata = MetaData(naming_convention=NAMING)
 
 search_document = Table(
-    "search_document", metadata,
+    "search_document",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("key", String(120), nullable=False, unique=True),  # page:<slug>, topic:<id>, post:<id>
     Column("kind", String(8), nullable=False),
@@ -38,20 +39,21 @@ search_document = Table(
 )
 # One GIN index per pass: the few pages are searched without reading the forum's matches, and the other way round.
 Index("ix_search_document_vec_page", search_document.c.vec, postgresql_using="gin", postgresql_where=text("is_page"))
-Index("ix_search_document_vec_forum", search_document.c.vec, postgresql_using="gin",
-      postgresql_where=text("NOT is_page"))
+Index("ix_search_document_vec_forum", search_document.c.vec, postgresql_using="gin", postgresql_where=text("NOT is_page"))
 # Rows by length, so the ranking reads only the rows short enough to reach the top (pg_engine.py).
 Index("ix_search_document_len", search_document.c.len, postgresql_where=text("NOT is_page"))
 
 # Plain words (unstemmed) of pages, topic titles and opening posts, for "Did you mean" and prefixes.
 search_vocabulary = Table(
-    "search_vocabulary", metadata,
+    "search_vocabulary",
+    metadata,
     Column("word", String(100, collation="C"), primary_key=True),  # bytewise order: prefix ranges use the key
     Column("docs", Integer, nullable=False),  # documents with the word at the last rebuild; new words enter with 1
 )
 
 search_state = Table(
-    "search_state", metadata,
+    "search_state",
+    metadata,
     Column("key", String(40), primary_key=True),
     Column("value", Text, nullable=False),
 )

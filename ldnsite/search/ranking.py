@@ -146,8 +146,9 @@ def read_postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.nda
             if w is None or isinstance(w, float):
                 weight_parts.append(np.full(m._blocklength, 1.0 if w is None else w, dtype=np.float32))
             else:
-                weight_parts.append(np.frombuffer(w, dtype=np.float32) if hasattr(w, "tobytes") and w.typecode == "f"
-                                    else np.asarray(w, dtype=np.float32))
+                weight_parts.append(
+                    np.frombuffer(w, dtype=np.float32) if hasattr(w, "tobytes") and w.typecode == "f" else np.asarray(w, dtype=np.float32)
+                )
             if m._lastblock:
                 break
             m._goto(m._nextoffset)
@@ -435,8 +436,7 @@ class Ranker:
         return {f: v for f, v in found.items() if v is not None}
 
 
-def top(docs: np.ndarray, tiers: np.ndarray, scores: np.ndarray, dates: np.ndarray, limit: int,
-        by_date: bool) -> np.ndarray:
+def top(docs: np.ndarray, tiers: np.ndarray, scores: np.ndarray, dates: np.ndarray, limit: int, by_date: bool) -> np.ndarray:
     """Indexes of the best `limit` matches, in order; ties broken by date (newest first), then document number.
 
     Scores are rounded to 6 significant digits before comparing, so float

@@ -53,8 +53,7 @@ class Repairer:
             if report is None:
                 log.info("search: another process is rebuilding the index")
             else:
-                log.warning("search: index rebuilt in the background: %s documents in %.1f s",
-                            report["documents"], report["seconds"])
+                log.warning("search: index rebuilt in the background: %s documents in %.1f s", report["documents"], report["seconds"])
         except Exception:
             log.exception("search: background rebuild failed; the next search asks again")
 

@@ -108,8 +108,7 @@ def _day(value: date | datetime | None) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: ContentStore,
-            analyzer=None) -> list[ResultItem]:
+def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: ContentStore, analyzer=None) -> list[ResultItem]:
     """Rows for the hits, in hit order, dropping anything not visible in the database right now.
 
     `analyzer` is the index's own (with its synonym table), so "LDN" marks "low dose naltrexone" too.
@@ -128,25 +127,49 @@ def hydrate(hits: list[Hit], terms: frozenset[str], session: Session, store: Con
             if page is None:
                 continue
             conditions = [] if page.kind == "condition" else page_conditions(store, page.conditions)
-            items.append(ResultItem("page", PAGE_KIND_LABELS.get(page.kind, "Page"), page.title, page.url,
-                                    _day(page.reviewed), conditions, snippet(page_text(page), terms, cache=True)))
+            items.append(
+                ResultItem(
+                    "page",
+                    PAGE_KIND_LABELS.get(page.kind, "Page"),
+                    page.title,
+                    page.url,
+                    _day(page.reviewed),
+                    conditions,
+                    snippet(page_text(page), terms, cache=True),
+                )
+            )
         elif hit.kind == "topic" and hit.ref.isdigit():
             topic = visible.topics.get(int(hit.ref))
             if topic is None:
                 continue
             opening = visible.openings.get(topic.id)
-            items.append(ResultItem("topic", "Forum topic", topic.title, topic.url, _day(topic.created_at),
-                                    _topic_conditions(store, topic.page_slug),
-                                    snippet(html_to_text(opening.body_html) if opening else "", terms)))
+            items.append(
+                ResultItem(
+                    "topic",
+                    "Forum topic",
+                    topic.title,
+                    topic.url,
+                    _day(topic.created_at),
+                    _topic_conditions(store, topic.page_slug),
+                    snippet(html_to_text(opening.body_html) if opening else "", terms),
+                )
+            )
         elif hit.kind == "post" and hit.ref.isdigit():
             post = visible.posts.get(int(hit.ref))
             if post is None:
                 continue
             topic = visible.topics[post.topic_id]
-            items.append(ResultItem("post", "Forum reply", f"Reply in “{topic.title}”",
-                                    post.url, _day(post.created_at),
-                                    _topic_conditions(store, topic.page_slug),
-                                    snippet(html_to_text(post.body_html), terms)))
+            items.append(
+                ResultItem(
+                    "post",
+                    "Forum reply",
+                    f"Reply in “{topic.title}”",
+                    post.url,
+                    _day(post.created_at),
+                    _topic_conditions(store, topic.page_slug),
+                    snippet(html_to_text(post.body_html), terms),
+                )
+            )
     return items
 
 

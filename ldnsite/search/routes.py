@@ -76,18 +76,20 @@ def search():
     else:
         total = 0
     if as_json:
-        return _json({
-            "query": query,
-            "kind": kind,
-            "sort": sort,
-            "page": outcome.page if outcome else 1,
-            "pages": outcome.pages if outcome else 0,
-            "total": total,
-            "full_matches": max(0, min(total, outcome.full)) if outcome else 0,  # results with every word
-            "did_you_mean": outcome.did_you_mean if outcome else None,
-            "any_words": outcome.any_words if outcome else False,
-            "results": [item.as_json() for item in items or []],
-        })
+        return _json(
+            {
+                "query": query,
+                "kind": kind,
+                "sort": sort,
+                "page": outcome.page if outcome else 1,
+                "pages": outcome.pages if outcome else 0,
+                "total": total,
+                "full_matches": max(0, min(total, outcome.full)) if outcome else 0,  # results with every word
+                "did_you_mean": outcome.did_you_mean if outcome else None,
+                "any_words": outcome.any_words if outcome else False,
+                "results": [item.as_json() for item in items or []],
+            }
+        )
     return _render(query=query, kind=kind, sort=sort, outcome=outcome, items=items, total=total)
 
 
@@ -100,12 +102,12 @@ def _index_problems() -> list[str]:
 
 def _index_unavailable(reason: str, as_json: bool):
     """Answer at once and let one background rebuild restore the index (repair.py); pages keep working."""
-    repair.get(current_app._get_current_object()).request(
-        reason, wait=bool(current_app.config["SEARCH_REQUEST_WAITS_FOR_BUILD"]))
+    repair.get(current_app._get_current_object()).request(reason, wait=bool(current_app.config["SEARCH_REQUEST_WAITS_FOR_BUILD"]))
     if current_app.config["SEARCH_REQUEST_WAITS_FOR_BUILD"] and not _index_problems():
         return search()  # the tests' setting: the same rebuild, waited for
-    message = ("Search is being rebuilt and will be back in a minute or two. "
-               "The information pages work as usual: use the menu or the links below.")
+    message = (
+        "Search is being rebuilt and will be back in a minute or two. The information pages work as usual: use the menu or the links below."
+    )
     if as_json:
         response = _json({"error": message, "retry_after": RETRY_AFTER}, 503)
     else:
@@ -115,8 +117,9 @@ def _index_unavailable(reason: str, as_json: bool):
 
 
 def render_error_page(message: str) -> str:
-    return render_template("errors/error.html", code=503, title="Search is not available for a moment",
-                           detail=message, advice="Please try again in a minute.")
+    return render_template(
+        "errors/error.html", code=503, title="Search is not available for a moment", detail=message, advice="Please try again in a minute."
+    )
 
 
 def _json(data: dict, status: int = 200) -> Response:

@@ -33,13 +33,15 @@ from whoosh.lang.porter import stem as porter_stem
 from whoosh.support.charset import accent_map
 
 # Function words and the words of a question: they never decide whether a page answers.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a about after again all also am an and any anybody anyone are as at be been being but by can could did do does
 doing for from get got had has have having he her hers how i if in into is it its just let me mine my myself
 no nor not of off on one or our ours out really should so some someone something than that the their them then
 there these they this those to too us very was we were what when where which while who whom why will with would
 you your yours please thanks thank hi hello s t d ll m re ve
-""".split())
+""".split()
+)
 
 # An email address (dropped), a number with its decimals, or a run of letters.
 TOKEN_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\d+(?:[.,]\d+)*|[^\W\d_]+")
@@ -65,8 +67,7 @@ class TextAnalyzer(Analyzer):
     first word and spans the whole form.
     """
 
-    def __init__(self, stem: bool = True, table: dict[tuple[str, ...], str] | None = None,
-                 narrow: frozenset = frozenset()) -> None:
+    def __init__(self, stem: bool = True, table: dict[tuple[str, ...], str] | None = None, narrow: frozenset = frozenset()) -> None:
         self.stem = stem
         self.table = dict(table or {})
         self.narrow = frozenset(narrow)  # forms that add a broader token (tramadol: opioid) but are not equal to it
@@ -86,8 +87,7 @@ class TextAnalyzer(Analyzer):
         self._prepare()
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, TextAnalyzer) and (other.stem, other.table, other.narrow) == (
-            self.stem, self.table, self.narrow)
+        return isinstance(other, TextAnalyzer) and (other.stem, other.table, other.narrow) == (self.stem, self.table, self.narrow)
 
     def __hash__(self) -> int:
         return hash((self.stem, len(self.table)))
@@ -105,9 +105,19 @@ class TextAnalyzer(Analyzer):
             found = self._known[original] = (text, stop)
         return found
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
-                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
         # Like Whoosh's tokenizers, one Token object is reused: read each token before asking for the next.
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         words = self._words(value, removestops, start_pos, start_char, tokenize)
@@ -124,7 +134,7 @@ class TextAnalyzer(Analyzer):
             yield t
             if table and text in starts:
                 for n in range(min(longest, count - i), 0, -1):
-                    canonical = table.get(tuple(w[0] for w in words[i:i + n]))
+                    canonical = table.get(tuple(w[0] for w in words[i : i + n]))
                     if canonical is not None:
                         t.text, t.stopped = canonical, False
                         if chars:
@@ -132,8 +142,9 @@ class TextAnalyzer(Analyzer):
                         yield t
                         break
 
-    def _words(self, value: str, removestops: bool, start_pos: int, start_char: int,
-               tokenize: bool) -> list[tuple[str, str, int, int, int, bool]]:
+    def _words(
+        self, value: str, removestops: bool, start_pos: int, start_char: int, tokenize: bool
+    ) -> list[tuple[str, str, int, int, int, bool]]:
         """(text, original, position, start char, end char, stopped) for each word kept."""
         if not tokenize:
             matches: Iterable = ((value, 0, len(value)),)

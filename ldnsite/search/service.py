@@ -118,7 +118,7 @@ class SearchService:
         outcome.any_words = outcome.full == 0
         outcome.pages = min(MAX_PAGE, math.ceil(total / PER_PAGE))
         outcome.page = page = min(page, outcome.pages)  # past the end: the last page rather than an empty one
-        for docnum in order[(page - 1) * PER_PAGE: page * PER_PAGE]:
+        for docnum in order[(page - 1) * PER_PAGE : page * PER_PAGE]:
             stored = snap.stored(int(docnum))
             outcome.hits.append(Hit(stored["kind"], stored["ref"]))
         return outcome
@@ -134,7 +134,7 @@ def _parents_first(order: list[int], snap, pages: Ranked, terms: frozenset[str])
     asked for the detail, and gets it first.
     """
     store = content_store()
-    shown = {int(d): store.get(snap.stored(int(d)).get("ref", "")) for d in pages.docnums[:LEAD_PAGES * 2]}
+    shown = {int(d): store.get(snap.stored(int(d)).get("ref", "")) for d in pages.docnums[: LEAD_PAGES * 2]}
     page_of = {d: page for d, page in shown.items() if page is not None}
     url_of = {d: page.url for d, page in page_of.items()}
     title_analyzer = snap.title_analyzer
@@ -167,6 +167,7 @@ def _arrange(pages: Ranked | None, forum: Ranked | None, by_date: bool) -> list[
     full-match pages, then partial matches (forum, then pages). By date: all
     of them newest first, full matches before partial ones.
     """
+
     def split(r: Ranked | None) -> tuple[list[int], list[int]]:
         if r is None:
             return [], []
@@ -193,4 +194,3 @@ def _arrange(pages: Ranked | None, forum: Ranked | None, by_date: bool) -> list[
     rest_full = [d for d in page_full if d not in lead]
     rest_partial = [d for d in page_partial if d not in lead]
     return lead + forum_full + rest_full + forum_partial + rest_partial
-

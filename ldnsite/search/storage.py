@@ -205,8 +205,9 @@ class IndexStore:
     def unfinished_generations(self) -> list[Path]:
         """gen-* folders that are not live and were never completed (no state.json): a killed rebuild's."""
         live = self.live()
-        return sorted(p for p in self.root.glob("gen-*")
-                      if p.is_dir() and (live is None or p.name != live.name) and not (p / STATE).exists())
+        return sorted(
+            p for p in self.root.glob("gen-*") if p.is_dir() and (live is None or p.name != live.name) and not (p / STATE).exists()
+        )
 
     def remove_unfinished(self) -> list[str]:
         """Delete a killed rebuild's leftovers. Only under rebuild_lock: a running rebuild's folder looks the same."""

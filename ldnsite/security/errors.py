@@ -29,13 +29,11 @@ DATABASE_RETRY_AFTER = 5
 SECRET_FIELDS = ("password", "csrf_token", "token")
 
 
-def render_error(code: int, detail: str | None = None, kept: list[tuple[str, str]] | None = None,
-                 plain: bool = False) -> Response:
+def render_error(code: int, detail: str | None = None, kept: list[tuple[str, str]] | None = None, plain: bool = False) -> Response:
     title, advice = MESSAGES.get(code, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
         return make_response(jsonify(error=title, detail=detail or advice), code)
-    context = {"code": code, "title": title, "advice": advice, "detail": detail, "kept": kept or [],
-               "retry_url": request.path}
+    context = {"code": code, "title": title, "advice": advice, "detail": detail, "kept": kept or [], "retry_url": request.path}
     if not plain:
         try:
             return make_response(render_template("errors/error.html", **context), code)
@@ -62,8 +60,7 @@ def init_app(app: Flask) -> None:
     def csrf_error(err: CSRFError):
         return render_error(
             400,
-            "The form had expired or did not come from this site, so nothing was saved. "
-            "Go back, reload the page and try again.",
+            "The form had expired or did not come from this site, so nothing was saved. Go back, reload the page and try again.",
         )
 
     @app.errorhandler(SecurityError)
@@ -85,8 +82,7 @@ def init_app(app: Flask) -> None:
         """503 with Retry-After, and the reader's typed text on the page, ready to send again."""
         cause = getattr(err, "orig", None) or err
         first_line = (str(cause).splitlines() or [""])[0][:200]  # never the SQL or its parameters
-        log.warning("database unavailable, answered 503 for %s %s: %s: %s", request.method, request.path,
-                    type(cause).__name__, first_line)
+        log.warning("database unavailable, answered 503 for %s %s: %s: %s", request.method, request.path, type(cause).__name__, first_line)
         session = g.pop("db_session", None)
         if session is not None:
             try:
@@ -111,8 +107,11 @@ def _typed_fields() -> list[tuple[str, str]]:
     """What the reader typed into a form that could not be saved, minus passwords and tokens."""
     if request.method != "POST":
         return []
-    return [(name, value) for name, value in request.form.items(multi=True)
-            if value.strip() and not any(secret in name.lower() for secret in SECRET_FIELDS)][:10]
+    return [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if value.strip() and not any(secret in name.lower() for secret in SECRET_FIELDS)
+    ][:10]
 
 
 def _safe_detail(err: HTTPException) -> str | None:

@@ -13,11 +13,7 @@ from flask import Flask, current_app, request
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()[:12]
-        for p in folder.rglob("*")
-        if p.is_file()
-    }
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()[:12] for p in folder.rglob("*") if p.is_file()}
 
 
 def init_app(app: Flask) -> None:
