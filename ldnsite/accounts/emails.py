@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from ldnsite.accounts import tokens
 from ldnsite.accounts.models import User
 from ldnsite.db import utcnow
+from ldnsite.mail import mailer
+from ldnsite.mail.models import OutboundMessage
 
 
 def _external(endpoint: str, **values) -> str:
@@ -24,8 +26,6 @@ def _external(endpoint: str, **values) -> str:
 
 def _next_serial(session: Session, prefix: str) -> int:
     """1 + the number of messages already queued under this prefix, for a fresh dedupe key."""
-    from ldnsite.mail.models import OutboundMessage
-
     count = session.scalar(
         select(func.count()).select_from(OutboundMessage).where(OutboundMessage.dedupe_key.startswith(prefix, autoescape=True))
     )
@@ -49,8 +49,6 @@ def _queue_numbered(
     A decoy (user id 0, no account) is numbered the same way, so it runs the same queries; the
     mailer files it under a decoy key of its own.
     """
-    from ldnsite.mail import mailer
-
     prefix = f"{kind}:{user.id}:"
     return mailer.queue(
         session,
@@ -86,8 +84,6 @@ def send_already_registered(session: Session, user: User, now: datetime | None =
     Why once an hour (the dedupe key holds the hour): the register form must
     not become a way to flood someone's inbox.
     """
-    from ldnsite.mail import mailer
-
     hour = (now or utcnow()).strftime("%Y%m%d%H")
     return mailer.queue(
         session,

@@ -10,33 +10,27 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ldnsite.mail import mailer, suppression
+
 
 def is_opted_out(session: Session, address: str | None) -> bool:
     if not address:
         return False
-    from ldnsite.mail import suppression
-
     return bool(suppression.is_suppressed(session, address))
 
 
 def opt_back_in(session: Session, address: str) -> bool:
     """Remove a confirmed address from the opt-out list. True if it was on it."""
-    from ldnsite.mail import suppression
-
     return bool(suppression.resubscribe(session, address))
 
 
 def opt_out(session: Session, address: str) -> None:
     """ "Stop all emails": the address goes on the opt-out list and nothing still queued for it is sent."""
-    from ldnsite.mail import mailer, suppression
-
     suppression.suppress(session, address)
     mailer.cancel_to(session, address)
 
 
 def forget(session: Session, address: str | None, user_id: int) -> None:
     """For a deleted or purged account: mail not yet sent is cancelled, mail sent is blanked and unlinked."""
-    from ldnsite.mail import mailer
-
     if address:
         mailer.forget(session, address, user_id=user_id)

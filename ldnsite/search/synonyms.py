@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ldnsite.search.schema import synonym_table
+
 
 def read_groups(text: str) -> tuple[list[list[str]], list[tuple[str, list[str]]]]:
     """Equivalence groups, and "broad > narrow, ..." lines as (broad, narrow terms)."""
@@ -40,8 +42,6 @@ def read_groups(text: str) -> tuple[list[list[str]], list[tuple[str, list[str]]]
 
 def load(path: Path) -> tuple[tuple[dict, frozenset], str]:
     """The synonym table and narrow forms for the schema, and a hash of the file (to notice edits)."""
-    from ldnsite.search.schema import synonym_table
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
