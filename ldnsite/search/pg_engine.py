@@ -121,7 +121,6 @@ def row(doc: dict, analyzer) -> dict:
         "key": doc["key"],
         "kind": kind,
         "ref": doc["ref"],
-        "url": doc.get("url", ""),
         "topic_id": int(topic) if topic else None,
         "date": doc.get("date"),
         "is_page": kind == "page",
@@ -130,12 +129,12 @@ def row(doc: dict, analyzer) -> dict:
 
 
 UPSERT = text("""
-INSERT INTO search_document (key, kind, ref, topic_id, url, date, is_page, vec, len, updated_at)
-SELECT :key, :kind, :ref, :topic_id, :url, :date, :is_page, v,
+INSERT INTO search_document (key, kind, ref, topic_id, date, is_page, vec, len, updated_at)
+SELECT :key, :kind, :ref, :topic_id, :date, :is_page, v,
     (SELECT coalesce(sum(greatest(cardinality(positions), 1)), 0) FROM unnest(v)), now()
 FROM CAST(:vec AS tsvector) v
 ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, ref = excluded.ref, topic_id = excluded.topic_id,
-    url = excluded.url, date = excluded.date, is_page = excluded.is_page, vec = excluded.vec, len = excluded.len,
+    date = excluded.date, is_page = excluded.is_page, vec = excluded.vec, len = excluded.len,
     updated_at = now()
 """)
 NEW_WORD = text("INSERT INTO search_vocabulary (word, docs) VALUES (:word, 1) ON CONFLICT (word) DO NOTHING")
@@ -349,7 +348,7 @@ class PgSnapshot:
         def ranked(condition: str) -> list:
             return self.conn.execute(
                 text(
-                    f"SELECT id, kind, ref, url, date, hits, score FROM (SELECT id, kind, ref, url, date, {hits} AS hits, "
+                    f"SELECT id, kind, ref, date, hits, score FROM (SELECT id, kind, ref, date, {hits} AS hits, "
                     f"({score})::float8 AS score FROM search_document WHERE {where}{condition}) m WHERE hits >= {need} "
                     f"ORDER BY hits DESC, {order} LIMIT :limit"
                 ),
@@ -361,7 +360,7 @@ class PgSnapshot:
         else:
             rows = ranked("")
         for r in rows:
-            self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "url": r.url, "date": r.date}
+            self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "date": r.date}
         return Ranked(
             np.array([r.id for r in rows], dtype=np.int64),
             np.array([r.score for r in rows], dtype=np.float32),
@@ -402,11 +401,10 @@ class PgSnapshot:
         if weight <= 0:
             return None
         rows = {
-            r.id: r
-            for r in self.conn.execute(text("SELECT id, kind, ref, url, date FROM search_document WHERE id = ANY(:ids)"), {"ids": ids})
+            r.id: r for r in self.conn.execute(text("SELECT id, kind, ref, date FROM search_document WHERE id = ANY(:ids)"), {"ids": ids})
         }
         for r in rows.values():
-            self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "url": r.url, "date": r.date}
+            self._stored[r.id] = {"kind": r.kind, "ref": r.ref, "date": r.date}
         return Ranked(
             np.array(ids, dtype=np.int64),
             np.array([weight * r for r in ranks], dtype=np.float32),

@@ -29,7 +29,6 @@ search_document = Table(
     Column("kind", String(8), nullable=False),
     Column("ref", String(100), nullable=False),
     Column("topic_id", Integer, nullable=True, index=True),  # a topic's and its replies' id: one delete drops all
-    Column("url", String(300), nullable=False),
     Column("date", DateTime, nullable=True),
     Column("is_page", Boolean, nullable=False),
     Column("vec", TSVECTOR, nullable=False),

@@ -44,7 +44,6 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("ref", sa.String(length=100), nullable=False),
         sa.Column("topic_id", sa.Integer(), nullable=True),
-        sa.Column("url", sa.String(length=300), nullable=False),
         sa.Column("date", sa.DateTime(), nullable=True),
         sa.Column("is_page", sa.Boolean(), nullable=False),
         sa.Column("vec", TSVECTOR(), nullable=False),
